@@ -1,0 +1,57 @@
+# `make test` installs everything it needs (virtual environments, npm packages) and runs every check.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+CHECKOV_VENV := .venv-checkov
+STAMPS := .stamps
+
+.PHONY: help deps test lint typecheck pytest build demo bench clean
+
+help:
+	@echo "make demo   run the phantom token flow end to end on this machine (no AWS account)"
+	@echo "make test   install dependencies, lint, type-check and run the whole test suite"
+	@echo "make build  rebuild lambda/dist/phantom-token-authorizer.zip"
+	@echo "make bench  run the benchmarks under bench/"
+
+$(STAMPS)/venv: requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@mkdir -p $(STAMPS) && touch $@
+
+# checkov pins its own boto3 and friends: it gets an environment of its own.
+$(STAMPS)/checkov: requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+	@mkdir -p $(STAMPS) && touch $@
+
+deps: $(STAMPS)/venv $(STAMPS)/checkov
+
+lint: $(STAMPS)/venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(STAMPS)/venv
+	$(VENV)/bin/mypy
+
+pytest: deps
+	CHECKOV_BIN=$(CHECKOV_VENV)/bin/checkov $(PY) -m pytest
+
+test: lint typecheck pytest
+
+build:
+	$(PYTHON) lambda/build.py
+
+demo: deps
+	$(PY) -m tests.support.demo
+
+bench: $(STAMPS)/venv
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) $(CHECKOV_VENV) $(STAMPS) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,135 @@
+"""The decision: token -> (cached) introspection -> policy. Dependencies are injected."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+
+from phantom_token import decision_log
+from phantom_token.bearer import authorization_header, method_arn, parse_authorization
+from phantom_token.cache import TtlLruCache
+from phantom_token.client_secret import SecretProvider
+from phantom_token.config import load_config
+from phantom_token.errors import AuthorizerError, ClientRejectedError, UnauthorizedError
+from phantom_token.introspection import (
+    HttpTransport,
+    basic_authorization,
+    interpret,
+    post_with_retries,
+    request_body,
+    request_headers,
+)
+from phantom_token.policy import authorizer_response, effect_for, parse_method_arn
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Any
+
+    from phantom_token.config import Config
+    from phantom_token.introspection import Introspection, Transport
+    from phantom_token.policy import AuthorizerResponse
+
+
+class Authorizer:
+    def __init__(
+        self,
+        config: Config,
+        transport: Transport,
+        secrets: SecretProvider,
+        *,
+        wall_clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.config = config
+        self._transport = transport
+        self._secrets = secrets
+        self._wall_clock = wall_clock
+        self._monotonic = monotonic
+        self.cache = TtlLruCache(config.cache_max_entries, monotonic)
+
+    def authorize(
+        self, event: Mapping[str, Any], *, request_id: str, deadline: float
+    ) -> AuthorizerResponse:
+        """Allow/Deny policy, or UnauthorizedError (401), or AuthorizerError (500)."""
+        log: dict[str, Any] = {"request_id": request_id, "method_arn": event.get("methodArn")}
+        try:
+            method = parse_method_arn(method_arn(event))
+            token = parse_authorization(authorization_header(event))
+            digest = hashlib.sha256(token.encode("ascii")).digest()
+            log["token_fingerprint"] = digest.hex()[:12]
+            result = self.cache.get(digest)
+            log["cache"] = "miss" if result is None else "hit"
+            if result is None:
+                started = self._monotonic()
+                try:
+                    result = self._introspect(token, deadline)
+                finally:
+                    log["introspection_ms"] = round((self._monotonic() - started) * 1000, 1)
+                if result is None:
+                    raise UnauthorizedError("token is not active")
+                self.cache.put(digest, result, self._cache_ttl(result))
+            response = authorizer_response(self.config, method, result.jwt, result.claims)
+        except UnauthorizedError as exc:
+            decision_log.log_decision(
+                logging.INFO, outcome="unauthorized", reason=exc.reason, **log
+            )
+            raise
+        except AuthorizerError as exc:
+            decision_log.log_decision(logging.ERROR, outcome="error", reason=str(exc), **log)
+            raise
+        except Exception as exc:
+            # An unexpected failure must still fail closed, and its text must not reach the logs.
+            reason = f"internal error ({type(exc).__name__})"
+            decision_log.log_decision(logging.ERROR, outcome="error", reason=reason, **log)
+            raise AuthorizerError(reason) from None
+        effect = effect_for(response, method)
+        decision_log.log_decision(
+            logging.INFO,
+            outcome=effect.lower(),
+            reason="active" if effect == "Allow" else "insufficient scope",
+            principal=response["principalId"],
+            **log,
+        )
+        return response
+
+    def _introspect(self, token: str, deadline: float) -> Introspection | None:
+        body = request_body(token)
+        for refreshed in (False, True):
+            secret = self._secrets.refresh() if refreshed else self._secrets.get()
+            headers = request_headers(
+                self.config.response_mode, basic_authorization(self.config.client_id, secret)
+            )
+            response = post_with_retries(
+                self._transport,
+                body,
+                headers,
+                timeout=self.config.timeout_seconds,
+                retries=self.config.retries,
+                time_left=lambda: deadline - self._monotonic(),
+            )
+            try:
+                return interpret(response, self.config.response_mode, self._wall_clock())
+            except ClientRejectedError as exc:
+                # A 401 may mean the secret was rotated since we read it: read it again, once.
+                if exc.status != 401 or refreshed:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _cache_ttl(self, result: Introspection) -> float:
+        if result.no_store:
+            return 0
+        ttls: list[float] = [self.config.cache_ttl_seconds]
+        if result.max_age is not None:
+            ttls.append(result.max_age)
+        exp = result.claims.get("exp")
+        if isinstance(exp, int | float) and not isinstance(exp, bool):
+            ttls.append(exp - self._wall_clock())
+        return min(ttls)
+
+
+def build_authorizer(environ: Mapping[str, str]) -> Authorizer:
+    config = load_config(environ)
+    decision_log.configure(config.log_level)
+    return Authorizer(config, HttpTransport(config.endpoint), SecretProvider(config.secret))

@@ -1,0 +1,237 @@
+"""Configuration: the only reader of the environment, validated once per container."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlsplit
+
+from phantom_token.errors import ConfigError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Literal, NamedTuple
+
+    ResponseMode = Literal["jwt", "rfc9701"]
+    PolicyResource = Literal["stage", "method"]
+    SecretKind = Literal["secretsmanager", "ssm", "plain"]
+else:
+    from phantom_token._records import NamedTuple
+
+# RFC 6749 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+_SCOPE_CHARACTERS = frozenset(chr(c) for c in range(0x21, 0x7F)) - {'"', "\\"}
+_HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY", "*"})
+_LOG_LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR"})
+
+
+def _has_control_characters(value: str) -> bool:
+    return any(ord(char) < 0x20 or ord(char) == 0x7F for char in value)
+
+
+class Endpoint(NamedTuple):
+    url: str
+    scheme: str
+    host: str
+    port: int
+    path: str
+
+
+class SecretSource(NamedTuple):
+    kind: SecretKind
+    reference: str
+
+
+class RouteScopes(NamedTuple):
+    """Scopes one route needs. ``method``/``path`` use API Gateway's ``*`` wildcard."""
+
+    key: str
+    method: str
+    path: str
+    scopes: frozenset[str]
+
+
+class Config(NamedTuple):
+    endpoint: Endpoint
+    client_id: str
+    secret: SecretSource
+    response_mode: ResponseMode
+    required_scopes: frozenset[str]
+    route_scopes: tuple[RouteScopes, ...]
+    policy_resource: PolicyResource
+    context_claims: tuple[str, ...]
+    cache_ttl_seconds: int
+    cache_max_entries: int
+    timeout_seconds: float
+    retries: int
+    log_level: str
+
+
+def load_config(environ: Mapping[str, str]) -> Config:
+    """Build the configuration from environment variables; errors name the variable."""
+    return Config(
+        endpoint=parse_endpoint(_required(environ, "INTROSPECTION_ENDPOINT")),
+        client_id=_client_id(_required(environ, "CLIENT_ID")),
+        secret=_secret_source(environ),
+        response_mode=_choice(environ, "INTROSPECTION_RESPONSE", ("jwt", "rfc9701"), "jwt"),  # type: ignore[arg-type]
+        required_scopes=parse_scopes(environ.get("REQUIRED_SCOPES", ""), "REQUIRED_SCOPES"),
+        route_scopes=parse_route_scopes(environ.get("ROUTE_SCOPES", "")),
+        policy_resource=_choice(environ, "POLICY_RESOURCE", ("stage", "method"), "stage"),  # type: ignore[arg-type]
+        context_claims=_context_claims(environ.get("CONTEXT_CLAIMS", "sub scope client_id")),
+        cache_ttl_seconds=_integer(environ, "CACHE_TTL_SECONDS", 300, 0, 3600),
+        cache_max_entries=_integer(environ, "CACHE_MAX_ENTRIES", 1000, 1, 100_000),
+        timeout_seconds=_number(environ, "INTROSPECTION_TIMEOUT_SECONDS", 3.0, 0.1, 30.0),
+        retries=_integer(environ, "INTROSPECTION_RETRIES", 1, 0, 3),
+        log_level=_choice(environ, "LOG_LEVEL", tuple(sorted(_LOG_LEVELS)), "INFO"),
+    )
+
+
+def _required(environ: Mapping[str, str], name: str) -> str:
+    value = environ.get(name, "").strip()
+    if not value:
+        raise ConfigError(f"{name} is required and must not be empty")
+    return value
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for localhost, 127.0.0.0/8 and ::1: the only hosts allowed over plain http."""
+    if host in ("localhost", "::1"):
+        return True
+    parts = host.split(".")
+    return (
+        len(parts) == 4
+        and parts[0] == "127"
+        and all(p.isdigit() and len(p) <= 3 and int(p) <= 255 for p in parts)
+    )
+
+
+def parse_endpoint(url: str) -> Endpoint:
+    name = "INTROSPECTION_ENDPOINT"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise ConfigError(f"{name} is not a valid URL") from None
+    host = parts.hostname or ""
+    if parts.scheme not in ("https", "http") or not host:
+        raise ConfigError(f"{name} must be an absolute https:// URL")
+    if parts.scheme == "http" and not is_loopback_host(host):
+        raise ConfigError(f"{name} must use https (plain http is allowed for loopback hosts only)")
+    if parts.username is not None or parts.password is not None:
+        raise ConfigError(f"{name} must not carry credentials; use CLIENT_ID and a secret")
+    if parts.fragment or _has_control_characters(url) or " " in url:
+        raise ConfigError(f"{name} must not contain a fragment, spaces or control characters")
+    path = parts.path or "/"
+    if parts.query:
+        path = f"{path}?{parts.query}"
+    default_port = 443 if parts.scheme == "https" else 80
+    return Endpoint(url, parts.scheme, host, port or default_port, path)
+
+
+def _client_id(value: str) -> str:
+    if _has_control_characters(value):
+        raise ConfigError("CLIENT_ID must not contain control characters")
+    return value
+
+
+def _secret_source(environ: Mapping[str, str]) -> SecretSource:
+    given = [
+        (name, kind)
+        for name, kind in (
+            ("CLIENT_SECRET_ARN", "secretsmanager"),
+            ("CLIENT_SECRET_PARAMETER", "ssm"),
+            ("CLIENT_SECRET", "plain"),
+        )
+        if environ.get(name, "").strip()
+    ]
+    if len(given) != 1:
+        found = ", ".join(name for name, _ in given) or "none"
+        raise ConfigError(
+            "exactly one of CLIENT_SECRET_ARN, CLIENT_SECRET_PARAMETER, CLIENT_SECRET "
+            f"must be set (found: {found})"
+        )
+    name, kind = given[0]
+    value = environ[name] if kind == "plain" else environ[name].strip()
+    return SecretSource(kind, value)  # type: ignore[arg-type]
+
+
+def _choice(environ: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = environ.get(name, "").strip() or default
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)} (got {value!r})")
+    return value
+
+
+def _integer(environ: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number (got {raw!r})") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high} (got {value})")
+    return value
+
+
+def _number(
+    environ: Mapping[str, str], name: str, default: float, low: float, high: float
+) -> float:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds (got {raw!r})") from None
+    if not low <= value <= high:  # also rejects nan
+        raise ConfigError(f"{name} must be between {low:g} and {high:g} (got {raw})")
+    return value
+
+
+def parse_scopes(raw: str, name: str) -> frozenset[str]:
+    scopes = raw.split()
+    for scope in scopes:
+        if not _SCOPE_CHARACTERS.issuperset(scope):
+            raise ConfigError(f"{name} has an invalid scope {scope!r} (RFC 6749 scope-token)")
+    return frozenset(scopes)
+
+
+def parse_route_scopes(raw: str) -> tuple[RouteScopes, ...]:
+    name = "ROUTE_SCOPES"
+    if not raw.strip():
+        return ()
+    try:
+        routes = json.loads(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a JSON object") from None
+    if not isinstance(routes, dict):
+        raise ConfigError(f"{name} must be a JSON object of 'METHOD /path' to scopes")
+    parsed = []
+    for key, scopes in routes.items():
+        method, _, path = key.partition(" ")
+        if method not in _HTTP_METHODS or not path.startswith("/") or len(path.split()) != 1:
+            raise ConfigError(f"{name} key {key!r} is not 'METHOD /path' (e.g. 'GET /orders/*')")
+        if not isinstance(scopes, str) or not scopes.split():
+            raise ConfigError(f"{name} value for {key!r} must be a non-empty string of scopes")
+        parsed.append(
+            RouteScopes(
+                key=key,
+                method=method,
+                path=_wildcard_path(path),
+                scopes=parse_scopes(scopes, f"{name} {key!r}"),
+            )
+        )
+    return tuple(parsed)
+
+
+def _wildcard_path(path: str) -> str:
+    """Turn API Gateway path parameters (``{id}``, ``{proxy+}``) into ``*`` wildcards."""
+    return "/".join("*" if p.startswith("{") and p.endswith("}") else p for p in path.split("/"))
+
+
+def _context_claims(raw: str) -> tuple[str, ...]:
+    claims = tuple(dict.fromkeys(raw.split()))
+    if "Authorization" in claims:
+        raise ConfigError("CONTEXT_CLAIMS must not name Authorization: that key carries the JWT")
+    return claims

@@ -1,0 +1,44 @@
+"""Exception types. Their messages never contain a token, a JWT or a secret."""
+
+from __future__ import annotations
+
+
+class UnauthorizedError(Exception):
+    """The request carries no usable token: API Gateway answers 401.
+
+    API Gateway recognises the 401 case by the exact message ``Unauthorized``.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("Unauthorized")
+        self.reason = reason
+
+
+class AuthorizerError(Exception):
+    """Any failure that is not the client's fault: API Gateway answers 500, never Allow."""
+
+
+class ConfigError(AuthorizerError):
+    """An environment variable is missing or invalid; the message names it."""
+
+
+class IntrospectionError(AuthorizerError):
+    """The identity server could not be reached or gave an answer we cannot trust."""
+
+
+class ClientRejectedError(IntrospectionError):
+    """The identity server refused our client credentials (401/403)."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(
+            f"identity server rejected the introspection client credentials ({status})"
+        )
+        self.status = status
+
+
+class SecretError(AuthorizerError):
+    """The client secret could not be read from its store."""
+
+
+class EventError(AuthorizerError):
+    """The event is not a REST API TOKEN or REQUEST authorizer event."""

@@ -1,0 +1,44 @@
+"""AWS Lambda entry point: ``phantom_token.handler.lambda_handler``."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+from phantom_token import decision_log
+from phantom_token.authorizer import Authorizer, build_authorizer
+from phantom_token.errors import ConfigError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from phantom_token.policy import AuthorizerResponse
+
+# Stop this long before Lambda's own timeout so a slow identity server yields our error, not a kill.
+DEADLINE_MARGIN_SECONDS = 0.2
+_authorizer: Authorizer | None = None
+
+
+def _get_authorizer() -> Authorizer:
+    global _authorizer  # noqa: PLW0603
+    if _authorizer is None:
+        _authorizer = build_authorizer(os.environ)
+    return _authorizer
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> AuthorizerResponse:
+    request_id = str(getattr(context, "aws_request_id", ""))
+    try:
+        authorizer = _get_authorizer()
+    except ConfigError as exc:
+        decision_log.configure("INFO")
+        decision_log.log_decision(
+            logging.ERROR, outcome="error", reason=str(exc), request_id=request_id
+        )
+        raise
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    budget = remaining() / 1000 if callable(remaining) else authorizer.config.timeout_seconds * 2
+    deadline = time.monotonic() + budget - DEADLINE_MARGIN_SECONDS
+    return authorizer.authorize(event, request_id=request_id, deadline=deadline)

@@ -1,0 +1,252 @@
+"""Token introspection at the identity server over one kept-alive connection."""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import ssl
+from urllib.parse import quote_plus, urlencode
+
+from phantom_token.errors import ClientRejectedError, IntrospectionError
+from phantom_token.jwt_claims import jws_claims
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Any, NamedTuple, Protocol
+
+    from phantom_token.config import Endpoint, ResponseMode
+
+    class Transport(Protocol):
+        def post(self, body: bytes, headers: Mapping[str, str], timeout: float) -> HttpResponse: ...
+else:
+    from phantom_token._records import NamedTuple
+
+ACCEPT = {"jwt": "application/jwt", "rfc9701": "application/token-introspection+jwt"}
+MAX_RESPONSE_BYTES = 1 << 20
+RETRYABLE_STATUSES = frozenset({502, 503, 504})
+# Errors that mean "the server closed the idle connection": reopen once, it is not a retry.
+_STALE_CONNECTION = (
+    http.client.RemoteDisconnected,
+    http.client.BadStatusLine,
+    ConnectionResetError,
+    ConnectionAbortedError,
+    BrokenPipeError,
+)
+
+
+class HttpResponse(NamedTuple):
+    status: int
+    headers: Mapping[str, str]  # lower-case names
+    body: bytes
+
+
+class Introspection(NamedTuple):
+    """An active token's introspection result."""
+
+    jwt: str
+    claims: dict[str, Any]
+    max_age: int | None
+    no_store: bool
+
+
+_tls_context: ssl.SSLContext | None = None
+
+
+def _default_tls_context() -> ssl.SSLContext:
+    # Loading the trust store costs milliseconds: once per container, on first use.
+    global _tls_context  # noqa: PLW0603
+    if _tls_context is None:
+        _tls_context = ssl.create_default_context()
+    return _tls_context
+
+
+class HttpTransport:
+    """One persistent HTTP/1.1 connection to the introspection endpoint."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self._endpoint = endpoint
+        self._connection: http.client.HTTPConnection | None = None
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def _connect(self, timeout: float) -> http.client.HTTPConnection:
+        endpoint = self._endpoint
+        if endpoint.scheme == "https":
+            connection: http.client.HTTPConnection = http.client.HTTPSConnection(
+                endpoint.host, endpoint.port, timeout=timeout, context=_default_tls_context()
+            )
+        else:
+            connection = http.client.HTTPConnection(endpoint.host, endpoint.port, timeout=timeout)
+        self._connection = connection
+        return connection
+
+    def post(self, body: bytes, headers: Mapping[str, str], timeout: float) -> HttpResponse:
+        reused = self._connection is not None
+        connection = self._connection or self._connect(timeout)
+        try:
+            return self._exchange(connection, body, headers, timeout)
+        except _STALE_CONNECTION:
+            self.close()
+            if not reused:
+                raise
+        except BaseException:
+            self.close()
+            raise
+        try:
+            return self._exchange(self._connect(timeout), body, headers, timeout)
+        except BaseException:
+            self.close()
+            raise
+
+    def _exchange(
+        self,
+        connection: http.client.HTTPConnection,
+        body: bytes,
+        headers: Mapping[str, str],
+        timeout: float,
+    ) -> HttpResponse:
+        connection.timeout = timeout
+        if connection.sock is not None:
+            connection.sock.settimeout(timeout)
+        connection.request("POST", self._endpoint.path, body=body, headers=dict(headers))
+        response = connection.getresponse()
+        data = response.read(MAX_RESPONSE_BYTES + 1)
+        if len(data) > MAX_RESPONSE_BYTES:
+            self.close()
+            raise IntrospectionError("introspection response is larger than 1 MiB")
+        if response.will_close:
+            self.close()
+        return HttpResponse(response.status, {k.lower(): v for k, v in response.getheaders()}, data)
+
+
+def basic_authorization(client_id: str, client_secret: str) -> str:
+    """HTTP Basic with each part form-encoded first (RFC 6749 section 2.3.1)."""
+    pair = f"{quote_plus(client_id)}:{quote_plus(client_secret)}".encode()
+    return "Basic " + base64.b64encode(pair).decode("ascii")
+
+
+def request_body(token: str) -> bytes:
+    return urlencode({"token": token}).encode("ascii")
+
+
+def request_headers(mode: ResponseMode, authorization: str) -> dict[str, str]:
+    return {
+        "Accept": ACCEPT[mode],
+        "Authorization": authorization,
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+
+
+def post_with_retries(
+    transport: Transport,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    timeout: float,
+    retries: int,
+    time_left: Callable[[], float],
+) -> HttpResponse:
+    """POST, retrying connection failures, timeouts and 502/503/504 while time allows."""
+    problem = "no attempt made"
+    for attempt in range(1 + retries):
+        remaining = time_left()
+        if remaining <= 0:
+            raise IntrospectionError(
+                f"no time left for introspection after {attempt} attempt(s): {problem}"
+            )
+        try:
+            response = transport.post(body, headers, min(timeout, remaining))
+        except TimeoutError:
+            problem = "timed out"
+            continue
+        except (OSError, http.client.HTTPException) as exc:
+            problem = f"connection failed ({type(exc).__name__})"
+            continue
+        if response.status not in RETRYABLE_STATUSES:
+            return response
+        problem = f"status {response.status}"
+    raise IntrospectionError(
+        f"identity server unavailable after {1 + retries} attempt(s): {problem}"
+    )
+
+
+def cache_directives(headers: Mapping[str, str]) -> tuple[int | None, bool]:
+    """(max-age, no-store) from Cache-Control; no-cache also forbids reuse without asking."""
+    max_age: int | None = None
+    no_store = False
+    for directive in headers.get("cache-control", "").lower().split(","):
+        name, _, value = directive.strip().partition("=")
+        if name in ("no-store", "no-cache"):
+            no_store = True
+        elif name == "max-age":
+            try:
+                max_age = max(0, int(value.strip().strip('"')))
+            except ValueError:
+                no_store = True  # unreadable freshness: do not reuse
+    return max_age, no_store
+
+
+def interpret(response: HttpResponse, mode: ResponseMode, now: float) -> Introspection | None:
+    """An active token's result, None for an inactive one, or IntrospectionError."""
+    status = response.status
+    if status == 204:
+        return None
+    if status in (401, 403):
+        raise ClientRejectedError(status)
+    if status != 200:
+        raise IntrospectionError(f"identity server answered status {status}")
+    if _is_json(response):
+        if _json_says_inactive(response.body):
+            return None
+        raise IntrospectionError(
+            "identity server answered JSON, not a JWT: check INTROSPECTION_RESPONSE"
+        )
+    try:
+        jwt = response.body.decode("ascii").strip()
+    except UnicodeDecodeError:
+        raise IntrospectionError("introspection response is not a compact JWS") from None
+    payload = jws_claims(jwt)
+    claims = payload if mode == "jwt" else _rfc9701_claims(payload)
+    active = claims.get("active", True if mode == "jwt" else None)
+    if active is False:
+        return None
+    if active is not True:
+        raise IntrospectionError("introspection response has no boolean 'active'")
+    if _expired(claims, now):
+        return None
+    max_age, no_store = cache_directives(response.headers)
+    return Introspection(jwt, claims, max_age, no_store)
+
+
+def _is_json(response: HttpResponse) -> bool:
+    media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    return media_type == "application/json"
+
+
+def _json_says_inactive(body: bytes) -> bool:
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(document, dict) and document.get("active") is False
+
+
+def _rfc9701_claims(payload: Mapping[str, Any]) -> dict[str, Any]:
+    claims = payload.get("token_introspection")
+    if not isinstance(claims, dict):
+        raise IntrospectionError("RFC 9701 response has no token_introspection object")
+    return claims
+
+
+def _expired(claims: Mapping[str, Any], now: float) -> bool:
+    exp = claims.get("exp")
+    if exp is None:
+        return False
+    if isinstance(exp, bool) or not isinstance(exp, int | float):
+        raise IntrospectionError("introspection response 'exp' is not a number")
+    return bool(exp <= now)

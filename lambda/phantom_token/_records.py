@@ -20,6 +20,9 @@ class _RecordMeta(type):
             return super().__new__(mcs, name, bases, namespace)
         fields = list(namespace.get("__annotations__", {}))  # type: ignore[call-overload]
         defaults = [namespace[field] for field in fields if field in namespace]
+        misplaced = [f for f in fields[len(fields) - len(defaults) :] if f not in namespace]
+        if misplaced:
+            raise TypeError(f"{name}: field {misplaced[0]} without a default follows a default")
         record = namedtuple(name, fields, defaults=defaults, module=str(namespace["__module__"]))  # type: ignore[misc]
         for key, value in namespace.items():
             if key not in fields and key not in _CLASS_KEYS:

@@ -47,6 +47,7 @@ class Authorizer:
         self._secrets = secrets
         self._wall_clock = wall_clock
         self._monotonic = monotonic
+        self._headers: tuple[str, dict[str, str]] | None = None
         self.cache = TtlLruCache(config.cache_max_entries, monotonic)
 
     def authorize(
@@ -98,13 +99,10 @@ class Authorizer:
         body = request_body(token)
         for refreshed in (False, True):
             secret = self._secrets.refresh() if refreshed else self._secrets.get()
-            headers = request_headers(
-                self.config.response_mode, basic_authorization(self.config.client_id, secret)
-            )
             response = post_with_retries(
                 self._transport,
                 body,
-                headers,
+                self._request_headers(secret),
                 timeout=self.config.timeout_seconds,
                 retries=self.config.retries,
                 time_left=lambda: deadline - self._monotonic(),
@@ -116,6 +114,13 @@ class Authorizer:
                 if exc.status != 401 or refreshed:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _request_headers(self, secret: str) -> dict[str, str]:
+        # The headers change only with the secret: build them once per secret, not per call.
+        if self._headers is None or self._headers[0] != secret:
+            authorization = basic_authorization(self.config.client_id, secret)
+            self._headers = (secret, request_headers(self.config.response_mode, authorization))
+        return self._headers[1]
 
     def _cache_ttl(self, result: Introspection) -> float:
         if result.no_store:

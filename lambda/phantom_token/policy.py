@@ -89,6 +89,24 @@ def parse_method_arn(arn: str) -> MethodArn:
 
 def iam_wildcard_match(pattern: str, value: str) -> bool:
     """IAM resource matching: ``*`` is any run of characters (``/`` included), ``?`` one."""
+    if "?" in pattern:
+        return _match_with_single_wildcards(pattern, value)
+    if "*" not in pattern:
+        return pattern == value
+    first, *middle, last = pattern.split("*")
+    end = len(value) - len(last)
+    if end < len(first) or not value.startswith(first) or not value.endswith(last):
+        return False
+    position = len(first)
+    for part in middle:  # leftmost placement of each piece is optimal for "*"-only patterns
+        found = value.find(part, position, end)
+        if found < 0:
+            return False
+        position = found + len(part)
+    return True
+
+
+def _match_with_single_wildcards(pattern: str, value: str) -> bool:
     p = v = 0
     star = -1  # position of the last "*" seen in the pattern
     resume = 0  # where in value that "*" currently stops matching

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import math
 import socket
 import ssl
 from urllib.parse import quote_plus, urlencode
@@ -272,6 +273,7 @@ def _expired(claims: Mapping[str, Any], now: float) -> bool:
     exp = claims.get("exp")
     if exp is None:
         return False
-    if isinstance(exp, bool) or not isinstance(exp, int | float):
+    not_a_number = isinstance(exp, float) and math.isnan(exp)
+    if isinstance(exp, bool) or not isinstance(exp, int | float) or not_a_number:
         raise IntrospectionError("introspection response 'exp' is not a number")
     return bool(exp <= now)

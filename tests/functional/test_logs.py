@@ -1,0 +1,215 @@
+"""What the authorizer writes: one JSON decision line per call, never a token, JWT or secret."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import secrets
+import traceback
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from phantom_token import decision_log, handler
+from phantom_token.errors import AuthorizerError, UnauthorizedError
+from tests.functional.harness import GET_ORDERS, LambdaContext, Reply, invoke, jwt_reply
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from tests.functional.harness import IdentityServer
+
+DECISION_FIELDS = {
+    "level",
+    "message",
+    "outcome",
+    "reason",
+    "method_arn",
+    "cache",
+    "introspection_ms",
+    "request_id",
+    "token_fingerprint",
+}
+
+
+def fresh_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Run:
+    """Calls the handler, keeping every exception's text and traceback for inspection."""
+
+    def __init__(self) -> None:
+        self.error_texts: list[str] = []
+
+    def __call__(self, authorization: str | None, **kwargs: Any) -> Any:
+        try:
+            return invoke(authorization, **kwargs)
+        except (UnauthorizedError, AuthorizerError) as exc:
+            self.error_texts += [str(exc), repr(exc), "".join(traceback.format_exception(exc))]
+            return exc
+
+
+def test_no_token_jwt_or_secret_reaches_any_output(
+    identity: IdentityServer,
+    handler_env: Callable[..., None],
+    aws: None,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # GIVEN every log record captured at DEBUG for the authorizer (INFO for everything else)
+    # (the decision log's own stdout handler first: configure() adds it only to a bare logger)
+    decision_log.configure("DEBUG")
+    caplog.set_level(logging.INFO)
+    logging.getLogger("phantom_token").addHandler(caplog.handler)
+    plain_secret, stored_secret, rotated_secret = (f"secret-{fresh_token()}" for _ in range(3))
+    tokens = [fresh_token() for _ in range(12)]
+    replies = [jwt_reply({"sub": "alice", "scope": "read", "jti": fresh_token()}) for _ in range(6)]
+    jwts = [str(reply.body) for reply in replies]
+    run = Run()
+
+    # WHEN the handler goes through allow, cache hit, deny, 401s and errors with a plain secret
+    handler_env(CLIENT_SECRET=plain_secret, LOG_LEVEL="DEBUG", INTROSPECTION_TIMEOUT_SECONDS="0.2")
+    identity.script(
+        replies[0],
+        Reply(204),
+        Reply(500, f"<html>{tokens[2]}</html>", {"Content-Type": "text/html"}),
+        Reply(
+            200,
+            json.dumps({"active": True, "token": tokens[3]}),
+            {"Content-Type": "application/json"},
+        ),
+        Reply(200, f"{jwts[1]}.extra"),
+        Reply(401, plain_secret),
+        Reply(401, plain_secret),
+        Reply(200, jwts[2], delay=1),
+    )
+    outcomes = [
+        run(f"Bearer {tokens[0]}"),
+        run(f"Bearer {tokens[0]}"),
+        run(f"Bearer {tokens[1]}"),
+        run(f"Bearer {tokens[2]}"),
+        run(f"Bearer {tokens[3]}"),
+        run(f"Bearer {tokens[4]}"),
+        run(f"Bearer {tokens[5]}"),
+        run(f"Bearer {tokens[6]}"),
+        run(f"Bearer {tokens[7]} and more"),
+        run(f"Basic {tokens[8]}"),
+        run(f"Bearer {tokens[9]}", method_arn="not-an-arn"),
+    ]
+    # AND again with a Secrets Manager secret that is rotated under it
+    handler._authorizer = None
+    with mock_aws():
+        store = boto3.client("secretsmanager", region_name="eu-west-1")
+        store.create_secret(
+            Name="client", SecretString=json.dumps({"client_secret": stored_secret})
+        )
+        handler_env(CLIENT_SECRET_ARN="client", LOG_LEVEL="DEBUG")
+        identity.accepted_secret = stored_secret
+        identity.script(replies[3], replies[4])
+        outcomes.append(run(f"Bearer {tokens[10]}"))
+        store.put_secret_value(SecretId="client", SecretString=rotated_secret)
+        identity.accepted_secret = rotated_secret
+        outcomes.append(run(f"Bearer {tokens[11]}", context=LambdaContext(request_id="req-42")))
+
+    # THEN the calls went as planned
+    kinds = [type(o).__name__ if isinstance(o, Exception) else o["principalId"] for o in outcomes]
+    assert kinds == [
+        "alice", "alice", "UnauthorizedError", "IntrospectionError", "IntrospectionError",
+        "IntrospectionError", "ClientRejectedError", "IntrospectionError", "UnauthorizedError",
+        "UnauthorizedError", "EventError", "alice", "alice",
+    ]  # fmt: skip
+    # AND nothing written or raised contains a token, a JWT (or its payload) or a secret
+    captured = capsys.readouterr()
+    records = [record.getMessage() for record in caplog.records]
+    everything = "\n".join([captured.out, captured.err, *records, *run.error_texts])
+    sensitive = tokens + jwts + [jwt.split(".")[1] for jwt in jwts]
+    sensitive += [plain_secret, stored_secret, rotated_secret]
+    leaked = [value for value in sensitive if value in everything]
+    assert leaked == []
+    # AND every call wrote exactly one decision line, to stdout, as one JSON object
+    lines = captured.out.splitlines()
+    assert len(lines) == len(outcomes)
+    assert len([r for r in caplog.records if r.name == "phantom_token"]) == len(outcomes)
+    decisions = [json.loads(line) for line in lines]
+    assert [d["outcome"] for d in decisions] == [
+        "allow", "allow", "unauthorized", "error", "error", "error", "error", "error",
+        "unauthorized", "unauthorized", "error", "allow", "allow",
+    ]  # fmt: skip
+    assert decisions[-1]["request_id"] == "req-42"
+
+
+def test_decision_line_fields(
+    identity: IdentityServer, handler_env: Callable[..., None], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a token the identity server says is active
+    token = fresh_token()
+    identity.script(jwt_reply({"sub": "alice", "scope": "read"}))
+    # WHEN the handler runs twice with it
+    invoke(f"Bearer {token}", context=LambdaContext(request_id="req-a"))
+    invoke(f"Bearer {token}", context=LambdaContext(request_id="req-b"))
+    # THEN each call wrote one JSON line with the decision, the call and a 12-hex fingerprint
+    miss, hit = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    fingerprint = hashlib.sha256(token.encode()).hexdigest()[:12]
+    assert re.fullmatch(r"[0-9a-f]{12}", miss["token_fingerprint"])
+    assert DECISION_FIELDS <= miss.keys()
+    assert isinstance(miss["introspection_ms"], int | float)
+    assert miss["introspection_ms"] >= 0
+    decision = {
+        "level": "INFO",
+        "message": "authorizer decision",
+        "outcome": "allow",
+        "reason": "active",
+        "principal": "alice",
+        "method_arn": GET_ORDERS,
+        "token_fingerprint": fingerprint,
+    }
+    assert {k: v for k, v in miss.items() if k != "introspection_ms"} == {
+        **decision,
+        "cache": "miss",
+        "request_id": "req-a",
+    }
+    assert hit == {**decision, "cache": "hit", "request_id": "req-b"}
+
+
+def test_error_decision_line(
+    identity: IdentityServer, handler_env: Callable[..., None], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN an identity server failing with 500
+    identity.default = Reply(500, "down")
+    # WHEN the handler runs
+    with pytest.raises(AuthorizerError):
+        invoke("Bearer abc")
+    # THEN the line is an ERROR with the reason, the introspection time and the fingerprint
+    [decision] = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert decision["level"] == "ERROR"
+    assert decision["outcome"] == "error"
+    assert decision["reason"] == "identity server answered status 500"
+    assert decision["cache"] == "miss"
+    assert decision["token_fingerprint"] == hashlib.sha256(b"abc").hexdigest()[:12]
+    assert decision["introspection_ms"] >= 0
+
+
+@pytest.mark.parametrize(("level", "lines"), [("WARNING", 1), ("ERROR", 1), ("INFO", 2)])
+def test_log_level_filters_decisions(
+    identity: IdentityServer,
+    handler_env: Callable[..., None],
+    capsys: pytest.CaptureFixture[str],
+    level: str,
+    lines: int,
+) -> None:
+    # GIVEN LOG_LEVEL and one allowed and one failing call
+    handler_env(LOG_LEVEL=level)
+    identity.script(jwt_reply({"sub": "alice"}), Reply(500))
+    invoke("Bearer one")
+    with pytest.raises(AuthorizerError):
+        invoke("Bearer two")
+    # WHEN the output is read
+    written = capsys.readouterr().out.splitlines()
+    # THEN allow decisions (INFO) appear only at INFO; errors always
+    assert len(written) == lines
+    assert json.loads(written[-1])["outcome"] == "error"

@@ -1,0 +1,406 @@
+"""Every row of the outcome table, through the real handler and a real HTTP identity server."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote_plus
+
+import pytest
+
+from phantom_token.errors import AuthorizerError, UnauthorizedError
+from tests.functional.harness import (
+    API,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    GET_ORDERS,
+    INTROSPECTION_PATH,
+    STAGE,
+    Reply,
+    invoke,
+    jwt_reply,
+)
+from tests.support.events import load_event
+from tests.support.jwts import b64url, jwt_claims, make_jwt
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from tests.functional.harness import IdentityServer
+
+ALICE = {"sub": "alice", "scope": "read write", "client_id": "web"}
+
+
+def statement(effect: str, *resources: str) -> dict[str, Any]:
+    return {"Action": "execute-api:Invoke", "Effect": effect, "Resource": list(resources)}
+
+
+def stage_allow(jwt: str, **claims: Any) -> dict[str, Any]:
+    """The whole-stage Allow for alice, forwarding this JWT and these context claims."""
+    return {
+        "principalId": "alice",
+        "policyDocument": {"Version": "2012-10-17", "Statement": [statement("Allow", STAGE)]},
+        "context": {"Authorization": f"Bearer {jwt}", **claims},
+    }
+
+
+def expect_unauthorized(authorization: str | None = "Bearer opaque-token", **kwargs: Any) -> str:
+    with pytest.raises(UnauthorizedError) as raised:
+        invoke(authorization, **kwargs)
+    assert str(raised.value) == "Unauthorized"
+    return raised.value.reason
+
+
+def expect_error(authorization: str = "Bearer opaque-token") -> str:
+    with pytest.raises(AuthorizerError) as raised:
+        invoke(authorization)
+    assert str(raised.value) != "Unauthorized"
+    assert not isinstance(raised.value, UnauthorizedError)
+    return str(raised.value)
+
+
+# ----- 401 before any network call ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "", "   ", "Basic dXNlcjpwYXNz", "Bearer", "Bearer ", "Bearer a b", "Bearer tökén"],
+)
+def test_unusable_header_is_401_without_calling_the_identity_server(
+    identity: IdentityServer, handler_env: Callable[..., None], authorization: str | None
+) -> None:
+    # GIVEN a running identity server
+    # WHEN the handler gets a missing, non-Bearer, empty or non-b64token header
+    expect_unauthorized(authorization)
+    # THEN it is a 401 and the identity server was never asked
+    assert identity.received == []
+
+
+def test_request_event_with_conflicting_headers_is_401(
+    identity: IdentityServer, handler_env: Callable[..., None]
+) -> None:
+    # GIVEN a REQUEST event carrying two different Authorization values
+    event = load_event("request")
+    event["headers"]["Authorization"] = "Bearer another-token"
+    # WHEN the handler runs
+    with pytest.raises(UnauthorizedError):
+        invoke(event=event)
+    # THEN the identity server was never asked
+    assert identity.received == []
+
+
+# ----- 401 from the identity server's answer -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply(204),
+        Reply(200, '{"active":false}', {"Content-Type": "application/json"}),
+        jwt_reply({**ALICE, "exp": int(time.time()) - 5}),
+        jwt_reply({**ALICE, "active": False}),
+    ],
+    ids=["204", "json-active-false", "exp-passed", "jwt-active-false"],
+)
+def test_inactive_token_is_401(
+    identity: IdentityServer, handler_env: Callable[..., None], reply: Reply
+) -> None:
+    # GIVEN an identity server that says the token is not active
+    identity.script(reply)
+    # WHEN the handler runs
+    reason = expect_unauthorized()
+    # THEN it is a 401 after one introspection
+    assert reason == "token is not active"
+    assert len(identity.received) == 1
+
+
+def test_inactive_answer_is_not_cached(
+    identity: IdentityServer, handler_env: Callable[..., None]
+) -> None:
+    # GIVEN a token that is inactive, then active (a clock skew at the identity server)
+    identity.script(Reply(204), jwt_reply(ALICE))
+    # WHEN the handler runs twice
+    expect_unauthorized()
+    allowed = invoke()
+    # THEN the second call asked again and was allowed
+    assert allowed["policyDocument"]["Statement"] == [statement("Allow", STAGE)]
+    assert len(identity.received) == 2
+
+
+# ----- Allow and Deny ---------------------------------------------------------------------
+
+
+def test_active_token_is_allowed_stage_wide_with_the_phantom_token_in_context(
+    identity: IdentityServer, handler_env: Callable[..., None]
+) -> None:
+    # GIVEN an identity server that answers with a phantom token
+    reply = jwt_reply({**ALICE, "groups": ["a", "b"], "email": None})
+    identity.script(reply)
+    handler_env(CONTEXT_CLAIMS="sub scope client_id groups email")
+    # WHEN the handler runs
+    response = invoke()
+    # THEN it allows the whole stage and forwards the JWT plus the scalar claims
+    assert response == stage_allow(
+        str(reply.body), sub="alice", scope="read write", client_id="web", groups='["a","b"]'
+    )
+
+
+def test_client_credentials_token_uses_client_id_as_principal(
+    identity: IdentityServer, handler_env: Callable[..., None]
+) -> None:
+    # GIVEN a token without a subject
+    identity.script(jwt_reply({"client_id": "batch-job", "scope": "read"}))
+    # WHEN the handler runs
+    response = invoke()
+    # THEN the principal is the client id
+    assert response["principalId"] == "batch-job"
+    assert response["context"]["client_id"] == "batch-job"
+
+
+def test_method_mode_allows_the_exact_method_arn(
+    identity: IdentityServer, handler_env: Callable[..., None]
+) -> None:
+    # GIVEN POLICY_RESOURCE=method
+    handler_env(POLICY_RESOURCE="method")
+    identity.script(jwt_reply(ALICE))
+    # WHEN the handler runs for DELETE /orders/42
+    response = invoke(method_arn=f"{API}/live/DELETE/orders/42")
+    # THEN the Allow covers that method ARN only
+    assert response["policyDocument"]["Statement"] == [
+        statement("Allow", f"{API}/live/DELETE/orders/42")
+    ]
+
+
+def test_missing_required_scope_is_an_explicit_stage_deny(
+    identity: IdentityServer, handler_env: Callable[..., None]
+) -> None:
+    # GIVEN REQUIRED_SCOPES the token lacks one of
+    handler_env(REQUIRED_SCOPES="read admin")
+    identity.script(jwt_reply(ALICE))
+    # WHEN the handler runs
+    response = invoke()
+    # THEN the policy explicitly denies the whole stage (API Gateway answers 403)
+    assert response["principalId"] == "alice"
+    assert response["policyDocument"] == {
+        "Version": "2012-10-17",
+        "Statement": [statement("Deny", STAGE)],
+    }
+
+
+def test_missing_route_scope_is_an_explicit_route_deny(
+    identity: IdentityServer, handler_env: Callable[..., None]
+) -> None:
+    # GIVEN ROUTE_SCOPES where the token has the scope of one route but not of the other
+    handler_env(
+        ROUTE_SCOPES=json.dumps({"GET /orders": "read", "DELETE /orders/{id}": "orders:delete"})
+    )
+    identity.script(jwt_reply(ALICE))
+    # WHEN the handler runs for GET /orders
+    response = invoke()
+    # THEN the policy allows the stage and explicitly denies the route the token lacks
+    assert response["policyDocument"]["Statement"] == [
+        statement("Allow", STAGE),
+        statement("Deny", f"{API}/live/DELETE/orders/*"),
+    ]
+
+
+# ----- 500: errors never Allow ------------------------------------------------------------
+
+NON_SUCCESS_STATUSES = [201, 202, 203, 206, 301, 302, 303, 304, 307, 308, 400, 404, 405, 406]
+NON_SUCCESS_STATUSES += [409, 410, 415, 418, 422, 429, 451, 500, 501, 502, 503, 504, 505, 511]
+
+
+@pytest.mark.parametrize("status", NON_SUCCESS_STATUSES)
+def test_any_other_status_is_an_error(
+    identity: IdentityServer, handler_env: Callable[..., None], status: int
+) -> None:
+    # GIVEN an identity server answering this status, even with a JWT body
+    identity.script(Reply(status, make_jwt(ALICE), {"Content-Type": "application/jwt"}))
+    # WHEN the handler runs (no retries configured)
+    message = expect_error()
+    # THEN it is an error naming the status, after one request
+    assert str(status) in message
+    assert len(identity.received) == 1
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_our_client_rejected_is_an_error(
+    identity: IdentityServer, handler_env: Callable[..., None], status: int
+) -> None:
+    # GIVEN an identity server refusing our client credentials (HTML body, as proxies send)
+    identity.default = Reply(status, "<html>denied</html>", {"Content-Type": "text/html"})
+    # WHEN the handler runs with a plain CLIENT_SECRET
+    message = expect_error()
+    # THEN it is an error (500, not the client's 401) naming the status
+    assert message == (f"identity server rejected the introspection client credentials ({status})")
+    # AND a 401 made it read the (plain) secret again and try once more; a 403 did not
+    assert len(identity.received) == (2 if status == 401 else 1)
+
+
+HS256 = b'{"alg":"HS256"}'
+NONE = b'{"alg":"none"}'
+
+
+def compact(header: bytes, payload: bytes, signature: str = "c2ln") -> Reply:
+    """200 with a compact JWS made of exactly these segments."""
+    return Reply(200, f"{b64url(header)}.{b64url(payload)}.{signature}")
+
+
+NOT_A_JWT = [
+    Reply(200, ""),
+    Reply(200, "<html><body>Internal error</body></html>", {"Content-Type": "text/html"}),
+    Reply(200, '{"active":true,"sub":"alice"}', {"Content-Type": "application/json"}),
+    Reply(200, "{garbage", {"Content-Type": "application/json"}),
+    Reply(200, "a.b"),
+    Reply(200, "a.b.c.d"),
+    Reply(200, b"\xff\xfe\xfd.\x80.\x81"),
+    compact(NONE, json.dumps(ALICE).encode()),
+    compact(NONE, json.dumps(ALICE).encode(), signature=""),
+    compact(HS256, b"[1,2]"),
+    compact(HS256, b'{"sub":"\xff"}'),
+    compact(HS256, b'{"sub":"a"'),
+    jwt_reply({**ALICE, "exp": "never"}),
+    jwt_reply({**ALICE, "active": "true"}),
+    jwt_reply({"scope": "read"}),
+]
+
+
+@pytest.mark.parametrize("reply", NOT_A_JWT, ids=range(len(NOT_A_JWT)))
+def test_body_that_is_not_an_active_jwt_is_an_error(
+    identity: IdentityServer, handler_env: Callable[..., None], reply: Reply
+) -> None:
+    # GIVEN a 200 whose body is not a readable, signed, active JWT with a principal
+    identity.script(reply)
+    # WHEN the handler runs
+    # THEN it is an error, never Allow
+    expect_error()
+
+
+def test_oversized_body_is_an_error(
+    identity: IdentityServer, handler_env: Callable[..., None]
+) -> None:
+    # GIVEN a 200 body over 1 MiB
+    identity.script(Reply(200, b"a" * ((1 << 20) + 10)))
+    # WHEN the handler runs
+    # THEN it is an error
+    assert expect_error() == "introspection response is larger than 1 MiB"
+
+
+@pytest.mark.parametrize(
+    ("event_change", "message"),
+    [
+        ({"methodArn": "not-an-arn"}, "methodArn is not an execute-api method ARN"),
+        ({"methodArn": None}, "event has no methodArn"),
+        ({"type": "WEBSOCKET", "authorizationToken": None}, "event is neither a TOKEN nor"),
+    ],
+)
+def test_malformed_event_is_an_error(
+    identity: IdentityServer,
+    handler_env: Callable[..., None],
+    event_change: dict[str, Any],
+    message: str,
+) -> None:
+    # GIVEN an event API Gateway would not send
+    event = {**load_event("token"), **event_change}
+    if event_change.get("type") == "WEBSOCKET":
+        del event["authorizationToken"]
+    # WHEN the handler runs
+    with pytest.raises(AuthorizerError) as raised:
+        invoke(event=event)
+    # THEN it is an error and nobody was asked
+    assert str(raised.value).startswith(message)
+    assert identity.received == []
+
+
+def test_bad_configuration_is_an_error_naming_the_variable(
+    identity: IdentityServer, handler_env: Callable[..., None]
+) -> None:
+    # GIVEN an environment with a bad value
+    handler_env(CACHE_TTL_SECONDS="forever")
+    # WHEN the handler runs
+    # THEN it is an error naming the variable, and nobody was asked
+    assert expect_error().startswith("CACHE_TTL_SECONDS must be a whole number")
+    assert identity.received == []
+
+
+# ----- what the identity server receives --------------------------------------------------
+
+
+def test_the_introspection_request(
+    identity: IdentityServer, handler_env: Callable[..., None]
+) -> None:
+    # GIVEN an endpoint with a query string and a token with "+", "/" and "=" in it
+    handler_env(INTROSPECTION_ENDPOINT=f"{identity.endpoint}?realm=a")
+    identity.script(jwt_reply(ALICE))
+    token = "ab+cd/ef-._~=="
+    # WHEN the handler runs
+    invoke(f"bearer   {token} ")
+    # THEN the server received one form POST with the right headers and the token intact
+    [request] = identity.received
+    assert request.method == "POST"
+    assert request.path == f"{INTROSPECTION_PATH}?realm=a"
+    assert request.headers["accept"] == "application/jwt"
+    assert request.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert request.basic_credentials == (CLIENT_ID, CLIENT_SECRET)
+    raw_id, _, raw_secret = (
+        base64.b64decode(request.headers["authorization"][6:]).decode().partition(":")
+    )
+    assert ":" not in raw_id
+    assert unquote_plus(raw_secret) == CLIENT_SECRET
+    assert request.form == {"token": [token]}
+    assert b"+" not in request.body
+
+
+def test_rfc9701_mode(identity: IdentityServer, handler_env: Callable[..., None]) -> None:
+    # GIVEN rfc9701 mode and a server answering application/token-introspection+jwt
+    handler_env(INTROSPECTION_RESPONSE="rfc9701")
+    body = make_jwt(
+        {
+            "iss": "https://login.example.com",
+            "aud": CLIENT_ID,
+            "token_introspection": {**ALICE, "active": True, "exp": int(time.time()) + 60},
+        },
+        typ="token-introspection+jwt",
+    )
+    identity.script(Reply(200, body, {"Content-Type": "application/token-introspection+jwt"}))
+    # WHEN the handler runs
+    response = invoke()
+    # THEN it asked for RFC 9701, read the inner claims and forwards the response JWT itself
+    assert identity.received[0].headers["accept"] == "application/token-introspection+jwt"
+    assert response == stage_allow(body, sub="alice", scope="read write", client_id="web")
+    assert jwt_claims(response["context"]["Authorization"][7:])["aud"] == CLIENT_ID
+
+
+@pytest.mark.parametrize(
+    "inner",
+    [{"active": False}, {**ALICE, "active": True, "exp": 1}],
+    ids=["active-false", "expired"],
+)
+def test_rfc9701_inactive_is_401(
+    identity: IdentityServer, handler_env: Callable[..., None], inner: dict[str, Any]
+) -> None:
+    # GIVEN rfc9701 mode and an answer whose token_introspection says inactive
+    handler_env(INTROSPECTION_RESPONSE="rfc9701")
+    identity.script(Reply(200, make_jwt({"token_introspection": inner})))
+    # WHEN the handler runs
+    # THEN it is a 401
+    assert expect_unauthorized() == "token is not active"
+
+
+def test_rfc9701_answer_in_jwt_mode_is_an_error(
+    identity: IdentityServer, handler_env: Callable[..., None]
+) -> None:
+    # GIVEN jwt mode but a server answering RFC 9701 with an inactive token inside
+    identity.script(Reply(200, make_jwt({"token_introspection": {"active": False}})))
+    # WHEN the handler runs
+    # THEN the outer payload has no principal: an error, never Allow
+    assert expect_error() == "active token has neither 'sub' nor 'client_id'"
+
+
+def test_get_orders_constant_is_the_token_event_arn() -> None:
+    # GIVEN the TOKEN event fixture
+    # WHEN its methodArn is compared with the constant the tests use
+    # THEN they agree, so the expected policies above describe that event
+    assert load_event("token")["methodArn"] == GET_ORDERS

@@ -1,0 +1,272 @@
+"""Properties over arbitrary input: the authorizer fails closed and only ever raises its own errors.
+
+No network: the identity server is a fake transport that returns the generated answer.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import time
+from typing import TYPE_CHECKING, Any
+
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from phantom_token.authorizer import Authorizer
+from phantom_token.bearer import parse_authorization
+from phantom_token.client_secret import SecretProvider
+from phantom_token.config import load_config
+from phantom_token.errors import AuthorizerError, UnauthorizedError
+from phantom_token.introspection import HttpResponse
+from phantom_token.policy import effect_for, iam_wildcard_match, parse_method_arn
+from tests.support.events import token_event
+from tests.support.jwts import b64url, make_jwt
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+B64TOKEN_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/"
+METHOD_ARN = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/live/GET/orders"
+
+
+class FakeTransport:
+    """Answers every POST with the same generated response (or raises the generated error)."""
+
+    def __init__(self, outcome: HttpResponse | BaseException) -> None:
+        self.outcome = outcome
+        self.calls = 0
+
+    def post(self, body: bytes, headers: Mapping[str, str], timeout: float) -> HttpResponse:
+        self.calls += 1
+        if isinstance(self.outcome, BaseException):
+            raise self.outcome
+        return self.outcome
+
+
+def authorizer(mode: str, transport: FakeTransport) -> Authorizer:
+    config = load_config(
+        {
+            "INTROSPECTION_ENDPOINT": "https://login.example.com/introspect",
+            "CLIENT_ID": "api-gateway",
+            "CLIENT_SECRET": "property-secret",
+            "INTROSPECTION_RESPONSE": mode,
+            "ROUTE_SCOPES": '{"DELETE /orders/{id}": "orders:delete"}',
+            "CONTEXT_CLAIMS": "sub scope client_id extra",
+        }
+    )
+    return Authorizer(config, transport, SecretProvider(config.secret))
+
+
+# ----- strategies -------------------------------------------------------------------------
+
+
+def mostly(common: st.SearchStrategy[Any], rest: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """``common`` three times in four, else ``rest`` (``|`` weighs every branch alike)."""
+    return st.integers(0, 3).flatmap(lambda n: common if n else rest)
+
+
+json_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=8,
+)
+exp_values = (
+    st.integers(min_value=0, max_value=4_000_000_000)
+    | st.floats()
+    | st.just(time.time() + 600)
+    | json_values
+)
+claim_values = {
+    "sub": st.text(max_size=10) | json_values,
+    "client_id": st.text(max_size=10) | json_values,
+    "scope": st.sampled_from(["", "read", "orders:delete read"]) | json_values,
+    "active": st.booleans() | json_values,
+    "exp": exp_values,
+    "extra": json_values,
+}
+claims = st.fixed_dictionaries({}, optional=claim_values)
+# Answers that come close to an Allow, so the fail-closed property meets its edge cases often.
+future_exp = st.integers(min_value=int(time.time()) + 60, max_value=4_000_000_000)
+plausible_claims = st.fixed_dictionaries(
+    {"sub": st.just("alice"), "exp": mostly(future_exp, exp_values)},
+    optional={"active": mostly(st.just(True), json_values), "scope": claim_values["scope"]},
+)
+payloads = mostly(
+    # plausible in both modes: jwt reads the outer claims, rfc9701 the inner ones
+    st.builds(
+        lambda outer, inner: {**outer, "token_introspection": inner},
+        plausible_claims,
+        plausible_claims,
+    ),
+    claims | st.fixed_dictionaries({"token_introspection": claims}) | json_values,
+)
+jwt_bodies = payloads.map(lambda p: make_jwt(p) if isinstance(p, dict) else make_jwt({"p": p}))
+raw_jwt_bodies = st.tuples(json_values, json_values).map(
+    lambda parts: ".".join(b64url(json.dumps(part).encode()) for part in (*parts, "sig"))
+)
+bodies = mostly(
+    jwt_bodies.map(str.encode) | jwt_bodies.map(lambda jwt: f"{jwt}\r\n".encode()),
+    st.one_of(
+        raw_jwt_bodies.map(str.encode),
+        json_values.map(lambda v: json.dumps(v).encode()),
+        st.binary(max_size=120),
+        st.text(max_size=120).map(lambda t: t.encode("utf-8", "surrogatepass")),
+    ),
+)
+statuses = mostly(
+    st.just(200), st.sampled_from([204, 401, 403, 500, 502, 503]) | st.integers(100, 599)
+)
+content_types = mostly(
+    st.just("application/jwt"),
+    st.sampled_from(
+        [
+            "application/token-introspection+jwt",
+            "application/json",
+            "Application/JSON; charset=utf-8",
+            "text/html",
+            "",
+        ]
+    ),
+)
+responses = st.builds(
+    lambda status, content_type, cache_control, body: HttpResponse(
+        status, {"content-type": content_type, "cache-control": cache_control}, body
+    ),
+    statuses,
+    content_types,
+    st.sampled_from(["", "max-age=60", "no-store", "max-age=x"]),
+    bodies,
+)
+transport_failures = st.sampled_from(
+    [TimeoutError("t"), ConnectionRefusedError(), ConnectionResetError(), OSError("x")]
+)
+valid_headers = st.text(alphabet=B64TOKEN_ALPHABET, min_size=1, max_size=40).map(
+    lambda token: f"Bearer {token}"
+)
+headers = st.one_of(
+    valid_headers,
+    st.none(),
+    st.text(max_size=200),
+    st.builds(
+        lambda scheme, space, token, pad: f"{scheme}{space}{token}{pad}",
+        st.sampled_from(["Bearer", "bearer", "BEARER", "Basic", "Bearer:", ""]),
+        st.sampled_from([" ", "  ", "\t", ""]),
+        st.text(alphabet=B64TOKEN_ALPHABET + "= ,é", max_size=60),
+        st.sampled_from(["", "=", "==", " ", "\t"]),
+    ),
+)
+
+
+# ----- the oracle -------------------------------------------------------------------------
+
+
+def b64url_decode(segment: str) -> bytes:
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def says_active(response: HttpResponse, mode: str, now: float) -> bool:
+    """Did the fake identity server answer 200 with a signed, active, unexpired JWT?"""
+    if response.status != 200 or "json" in response.headers["content-type"].lower():
+        return False
+    try:
+        token = response.body.decode("ascii").strip()
+        header, payload = (json.loads(b64url_decode(part)) for part in token.split(".")[:2])
+    except (ValueError, binascii.Error):
+        return False
+    if token.count(".") != 2 or not isinstance(payload, dict):
+        return False
+    if not isinstance(header, dict) or str(header.get("alg", "none")).lower() == "none":
+        return False
+    claims = payload if mode == "jwt" else payload.get("token_introspection")
+    if not isinstance(claims, dict):
+        return False
+    active = claims.get("active", True if mode == "jwt" else None)
+    exp = claims.get("exp")  # null counts as absent
+    return active is True and (exp is None or (_is_number(exp) and exp > now))
+
+
+# ----- properties -------------------------------------------------------------------------
+
+
+@SETTINGS
+@given(
+    header=mostly(valid_headers, headers),
+    outcome=mostly(responses, transport_failures),
+    mode=st.sampled_from(["jwt", "rfc9701"]),
+    method=st.sampled_from(["GET/orders", "DELETE/orders/42"]),
+)
+def test_handler_fails_closed_for_any_header_and_any_answer(
+    header: str | None, outcome: HttpResponse | BaseException, mode: str, method: str
+) -> None:
+    # GIVEN any Authorization header and any answer (or failure) of the identity server
+    transport = FakeTransport(outcome)
+    lambda_event = token_event(header, METHOD_ARN.replace("GET/orders", method))
+    # WHEN the authorizer decides
+    try:
+        response = authorizer(mode, transport).authorize(
+            lambda_event, request_id="r", deadline=time.monotonic() + 10
+        )
+    # THEN it raises only its own errors, the 401 with API Gateway's exact message ...
+    except UnauthorizedError as exc:
+        event("401")
+        assert str(exc) == "Unauthorized"
+        return
+    except AuthorizerError as exc:
+        event("500")
+        assert str(exc) != "Unauthorized"
+        return
+    # ... and a policy Allows only what an active JWT from a 200 answer vouches for
+    assert isinstance(outcome, HttpResponse)
+    assert transport.calls >= 1
+    effect = effect_for(response, parse_method_arn(lambda_event["methodArn"]))
+    event(effect)
+    if effect == "Allow":
+        assert says_active(outcome, mode, time.time())
+        assert response["context"]["Authorization"] == f"Bearer {outcome.body.decode().strip()}"
+    assert all(
+        isinstance(value, str | int | float | bool) for value in response["context"].values()
+    )
+
+
+@SETTINGS
+@given(header=st.text(max_size=300) | headers)
+def test_bearer_parsing_only_ever_raises_unauthorized(header: str | None) -> None:
+    # GIVEN any text
+    # WHEN it is parsed as an Authorization header
+    try:
+        token = parse_authorization(header)
+    except UnauthorizedError as exc:
+        # THEN it is a 401 ...
+        assert str(exc) == "Unauthorized"
+        return
+    # ... or a b64token that the header ends with
+    assert header is not None
+    assert re.fullmatch(r"[A-Za-z0-9\-._~+/]+=*", token)
+    assert header.strip(" \t").endswith(token)
+    assert header.strip(" \t")[:6].lower() == "bearer"
+
+
+def _reference_match(pattern: str, value: str) -> bool:
+    regex = "".join(
+        ".*" if char == "*" else "." if char == "?" else re.escape(char) for char in pattern
+    )
+    return re.fullmatch(regex, value, flags=re.DOTALL) is not None
+
+
+@SETTINGS
+@given(pattern=st.text(alphabet="ab/*?", max_size=12), value=st.text(alphabet="ab/*?", max_size=12))
+def test_iam_wildcard_match_agrees_with_a_regular_expression(pattern: str, value: str) -> None:
+    # GIVEN any pattern and value over a small alphabet
+    # WHEN they are matched
+    # THEN the answer is that of the equivalent regular expression
+    assert iam_wildcard_match(pattern, value) is _reference_match(pattern, value)

@@ -1,0 +1,100 @@
+"""The client secret: plain or JSON, read once, read again on demand (rotation)."""
+
+from __future__ import annotations
+
+import pytest
+
+from phantom_token.client_secret import SecretProvider, fetch_secret, secret_from_string
+from phantom_token.config import SecretSource
+from phantom_token.errors import SecretError
+
+
+@pytest.mark.parametrize(
+    ("secret_string", "expected"),
+    [
+        ("plain-secret", "plain-secret"),
+        ('{"client_secret": "from-json", "client_id": "x"}', "from-json"),
+        ('"quoted"', '"quoted"'),
+        ("[1, 2]", "[1, 2]"),
+        ("123", "123"),
+        ("{not json", "{not json"),
+    ],
+)
+def test_secret_from_string(secret_string: str, expected: str) -> None:
+    # GIVEN a Secrets Manager SecretString: plain text, or a JSON object with client_secret
+    # WHEN the client secret is taken from it
+    # THEN anything but a JSON object is used as it is
+    assert secret_from_string(secret_string) == expected
+
+
+@pytest.mark.parametrize(
+    "secret_string",
+    ['{"password": "p"}', '{"client_secret": ""}', '{"client_secret": 42}', "{}"],
+)
+def test_json_without_a_client_secret_string_is_an_error(secret_string: str) -> None:
+    # GIVEN a JSON object without a non-empty client_secret string
+    # WHEN the client secret is taken from it
+    with pytest.raises(SecretError) as raised:
+        secret_from_string(secret_string)
+    # THEN it is an error that does not repeat the secret's content
+    assert str(raised.value) == "the secret is a JSON object without a 'client_secret' string"
+
+
+def test_plain_source_needs_no_store() -> None:
+    # GIVEN a plain secret source
+    # WHEN it is fetched
+    # THEN the value is the reference itself
+    assert fetch_secret(SecretSource("plain", "local-secret")) == "local-secret"
+
+
+class CountingFetch:
+    def __init__(self, *values: str) -> None:
+        self.values = list(values)
+        self.calls: list[SecretSource] = []
+
+    def __call__(self, source: SecretSource) -> str:
+        self.calls.append(source)
+        return self.values.pop(0)
+
+
+def test_secret_is_fetched_once_then_kept() -> None:
+    # GIVEN a provider over a store
+    source = SecretSource("ssm", "/phantom/secret")
+    fetch = CountingFetch("first", "second")
+    provider = SecretProvider(source, fetch)
+    # WHEN the secret is read three times
+    values = [provider.get() for _ in range(3)]
+    # THEN the store was asked once
+    assert values == ["first"] * 3
+    assert fetch.calls == [source]
+
+
+def test_refresh_reads_the_store_again() -> None:
+    # GIVEN a provider that has read the secret
+    fetch = CountingFetch("old", "rotated")
+    provider = SecretProvider(SecretSource("secretsmanager", "s"), fetch)
+    assert provider.get() == "old"
+    # WHEN it is refreshed
+    refreshed = provider.refresh()
+    # THEN the new value is returned and kept
+    assert refreshed == "rotated"
+    assert provider.get() == "rotated"
+    assert len(fetch.calls) == 2
+
+
+def test_failed_fetch_is_tried_again_next_time() -> None:
+    # GIVEN a store that fails once
+    calls: list[int] = []
+
+    def flaky(source: SecretSource) -> str:
+        calls.append(1)
+        if len(calls) == 1:
+            raise SecretError("could not read the client secret")
+        return "value"
+
+    provider = SecretProvider(SecretSource("ssm", "/p"), flaky)
+    # WHEN the secret is read twice
+    with pytest.raises(SecretError):
+        provider.get()
+    # THEN the failure is not cached
+    assert provider.get() == "value"

@@ -1,0 +1,268 @@
+"""Configuration: every variable validated once, errors naming the variable, documented defaults."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from phantom_token.config import Endpoint, RouteScopes, SecretSource, load_config
+from phantom_token.errors import ConfigError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from phantom_token.config import Config
+
+
+def test_defaults(make_config: Callable[..., Config]) -> None:
+    # GIVEN only the required variables
+    # WHEN the configuration is loaded
+    config = make_config()
+    # THEN every other setting has its documented default
+    assert config == (
+        Endpoint(
+            "https://login.example.com/oauth/v2/oauth-introspect",
+            "https",
+            "login.example.com",
+            443,
+            "/oauth/v2/oauth-introspect",
+        ),
+        "api-gateway",
+        SecretSource("plain", "s3cret"),
+        "jwt",
+        frozenset(),
+        (),
+        "stage",
+        ("sub", "scope", "client_id"),
+        300,
+        1000,
+        3.0,
+        1,
+        "INFO",
+    )
+
+
+def test_every_variable_is_read(make_config: Callable[..., Config]) -> None:
+    # GIVEN every optional variable set (with surrounding whitespace where it is allowed)
+    config = make_config(
+        INTROSPECTION_RESPONSE=" rfc9701 ",
+        REQUIRED_SCOPES=" read  write ",
+        ROUTE_SCOPES='{"DELETE /orders/{id}": "orders:delete admin", "ANY /": "home"}',
+        POLICY_RESOURCE="method",
+        CONTEXT_CLAIMS="sub email sub groups",
+        CACHE_TTL_SECONDS="0",
+        CACHE_MAX_ENTRIES="5",
+        INTROSPECTION_TIMEOUT_SECONDS="1.5",
+        INTROSPECTION_RETRIES="3",
+        LOG_LEVEL="DEBUG",
+    )
+    # WHEN the configuration is loaded
+    # THEN each value is parsed into its typed form
+    assert config.response_mode == "rfc9701"
+    assert config.required_scopes == {"read", "write"}
+    assert config.route_scopes == (
+        RouteScopes(
+            "DELETE /orders/{id}", "DELETE", "/orders/*", frozenset({"orders:delete", "admin"})
+        ),
+        RouteScopes("ANY /", "ANY", "/", frozenset({"home"})),
+    )
+    assert config.policy_resource == "method"
+    assert config.context_claims == ("sub", "email", "groups")
+    assert config.cache_ttl_seconds == 0
+    assert config.cache_max_entries == 5
+    assert config.timeout_seconds == 1.5
+    assert config.retries == 3
+    assert config.log_level == "DEBUG"
+
+
+@pytest.mark.parametrize(
+    ("url", "endpoint"),
+    [
+        (
+            "http://127.0.0.1:8443/introspect",
+            Endpoint("http://127.0.0.1:8443/introspect", "http", "127.0.0.1", 8443, "/introspect"),
+        ),
+        ("http://localhost", Endpoint("http://localhost", "http", "localhost", 80, "/")),
+        (
+            "http://[::1]:9000/x",
+            Endpoint("http://[::1]:9000/x", "http", "::1", 9000, "/x"),
+        ),
+        (
+            "http://127.255.0.9/i",
+            Endpoint("http://127.255.0.9/i", "http", "127.255.0.9", 80, "/i"),
+        ),
+        (
+            "https://Login.Example.com:8443/oauth?realm=a&b=c",
+            Endpoint(
+                "https://Login.Example.com:8443/oauth?realm=a&b=c",
+                "https",
+                "login.example.com",
+                8443,
+                "/oauth?realm=a&b=c",
+            ),
+        ),
+    ],
+)
+def test_endpoint_parsing(make_config: Callable[..., Config], url: str, endpoint: Endpoint) -> None:
+    # GIVEN an https URL, or plain http to a loopback host
+    # WHEN the configuration is loaded
+    # THEN host, port and path (query kept) are split out
+    assert make_config(INTROSPECTION_ENDPOINT=url).endpoint == endpoint
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("INTROSPECTION_ENDPOINT", "", "INTROSPECTION_ENDPOINT is required"),
+        ("INTROSPECTION_ENDPOINT", "  ", "INTROSPECTION_ENDPOINT is required"),
+        ("INTROSPECTION_ENDPOINT", "login.example.com/x", "INTROSPECTION_ENDPOINT must be an"),
+        ("INTROSPECTION_ENDPOINT", "ftp://login.example.com/x", "INTROSPECTION_ENDPOINT must be"),
+        ("INTROSPECTION_ENDPOINT", "https:///x", "INTROSPECTION_ENDPOINT must be an absolute"),
+        ("INTROSPECTION_ENDPOINT", "http://login.example.com/x", "INTROSPECTION_ENDPOINT must use"),
+        ("INTROSPECTION_ENDPOINT", "http://10.0.0.1/x", "INTROSPECTION_ENDPOINT must use https"),
+        ("INTROSPECTION_ENDPOINT", "http://127.0.0.1.nip.io/", "INTROSPECTION_ENDPOINT must use"),
+        ("INTROSPECTION_ENDPOINT", "http://127.0.0.256/", "INTROSPECTION_ENDPOINT must use https"),
+        ("INTROSPECTION_ENDPOINT", "http://localhost.evil/", "INTROSPECTION_ENDPOINT must use"),
+        ("INTROSPECTION_ENDPOINT", "https://h:99999/x", "INTROSPECTION_ENDPOINT is not a valid"),
+        ("INTROSPECTION_ENDPOINT", "https://[::1/x", "INTROSPECTION_ENDPOINT is not a valid URL"),
+        ("INTROSPECTION_ENDPOINT", "https://u:p@h/x", "INTROSPECTION_ENDPOINT must not carry"),
+        ("INTROSPECTION_ENDPOINT", "https://u@h/x", "INTROSPECTION_ENDPOINT must not carry"),
+        ("INTROSPECTION_ENDPOINT", "https://h/x#f", "INTROSPECTION_ENDPOINT must not contain"),
+        ("INTROSPECTION_ENDPOINT", "https://h/a b", "INTROSPECTION_ENDPOINT must not contain"),
+        ("INTROSPECTION_ENDPOINT", "https://h/a\x7f", "INTROSPECTION_ENDPOINT must not contain"),
+        ("CLIENT_ID", "", "CLIENT_ID is required"),
+        ("CLIENT_ID", "api\r\nX-Evil: 1", "CLIENT_ID must not contain control characters"),
+        ("INTROSPECTION_RESPONSE", "json", "INTROSPECTION_RESPONSE must be one of jwt, rfc9701"),
+        ("INTROSPECTION_RESPONSE", "JWT", "INTROSPECTION_RESPONSE must be one of jwt, rfc9701"),
+        ("REQUIRED_SCOPES", 'read "write"', "REQUIRED_SCOPES has an invalid scope"),
+        ("REQUIRED_SCOPES", "read wr\\ite", "REQUIRED_SCOPES has an invalid scope"),
+        ("REQUIRED_SCOPES", "read lesé", "REQUIRED_SCOPES has an invalid scope"),
+        ("ROUTE_SCOPES", "GET /orders=read", "ROUTE_SCOPES must be a JSON object"),
+        ("ROUTE_SCOPES", '["GET /orders"]', "ROUTE_SCOPES must be a JSON object of"),
+        ("ROUTE_SCOPES", '{"get /orders": "read"}', "ROUTE_SCOPES key 'get /orders' is not"),
+        ("ROUTE_SCOPES", '{"FETCH /orders": "read"}', "ROUTE_SCOPES key 'FETCH /orders' is not"),
+        ("ROUTE_SCOPES", '{"GET orders": "read"}', "ROUTE_SCOPES key 'GET orders' is not"),
+        ("ROUTE_SCOPES", '{"GET": "read"}', "ROUTE_SCOPES key 'GET' is not"),
+        ("ROUTE_SCOPES", '{"GET /a /b": "read"}', "ROUTE_SCOPES key 'GET /a /b' is not"),
+        ("ROUTE_SCOPES", '{"GET /a": ""}', "ROUTE_SCOPES value for 'GET /a' must be a non-empty"),
+        ("ROUTE_SCOPES", '{"GET /a": ["r"]}', "ROUTE_SCOPES value for 'GET /a' must be"),
+        ("ROUTE_SCOPES", '{"GET /a": "r\\"w"}', "ROUTE_SCOPES 'GET /a' has an invalid scope"),
+        ("POLICY_RESOURCE", "api", "POLICY_RESOURCE must be one of stage, method"),
+        ("CONTEXT_CLAIMS", "sub Authorization", "CONTEXT_CLAIMS must not name Authorization"),
+        ("CACHE_TTL_SECONDS", "five", "CACHE_TTL_SECONDS must be a whole number"),
+        ("CACHE_TTL_SECONDS", "1.5", "CACHE_TTL_SECONDS must be a whole number"),
+        ("CACHE_TTL_SECONDS", "-1", "CACHE_TTL_SECONDS must be between 0 and 3600"),
+        ("CACHE_TTL_SECONDS", "3601", "CACHE_TTL_SECONDS must be between 0 and 3600"),
+        ("CACHE_MAX_ENTRIES", "0", "CACHE_MAX_ENTRIES must be between 1 and 100000"),
+        ("CACHE_MAX_ENTRIES", "100001", "CACHE_MAX_ENTRIES must be between 1 and 100000"),
+        ("INTROSPECTION_TIMEOUT_SECONDS", "3s", "INTROSPECTION_TIMEOUT_SECONDS must be a number"),
+        ("INTROSPECTION_TIMEOUT_SECONDS", "0", "INTROSPECTION_TIMEOUT_SECONDS must be between"),
+        ("INTROSPECTION_TIMEOUT_SECONDS", "30.5", "INTROSPECTION_TIMEOUT_SECONDS must be between"),
+        ("INTROSPECTION_TIMEOUT_SECONDS", "nan", "INTROSPECTION_TIMEOUT_SECONDS must be between"),
+        ("INTROSPECTION_TIMEOUT_SECONDS", "inf", "INTROSPECTION_TIMEOUT_SECONDS must be between"),
+        ("INTROSPECTION_RETRIES", "4", "INTROSPECTION_RETRIES must be between 0 and 3"),
+        ("INTROSPECTION_RETRIES", "-1", "INTROSPECTION_RETRIES must be between 0 and 3"),
+        ("INTROSPECTION_RETRIES", "one", "INTROSPECTION_RETRIES must be a whole number"),
+        ("LOG_LEVEL", "TRACE", "LOG_LEVEL must be one of DEBUG, ERROR, INFO, WARNING"),
+        ("LOG_LEVEL", "info", "LOG_LEVEL must be one of DEBUG, ERROR, INFO, WARNING"),
+    ],
+)
+def test_bad_value_is_named_in_the_error(
+    minimal_environment: dict[str, str], variable: str, value: str, message: str
+) -> None:
+    # GIVEN a configuration where one variable has a bad value
+    environ = {**minimal_environment, variable: value}
+    # WHEN it is loaded
+    with pytest.raises(ConfigError) as raised:
+        load_config(environ)
+    # THEN the error names that variable and says what is wrong
+    assert str(raised.value).startswith(message)
+    assert variable in str(raised.value)
+
+
+@pytest.mark.parametrize("variable", ["INTROSPECTION_ENDPOINT", "CLIENT_ID"])
+def test_missing_required_variable_is_named(
+    minimal_environment: dict[str, str], variable: str
+) -> None:
+    # GIVEN a configuration without a required variable
+    del minimal_environment[variable]
+    environ = minimal_environment
+    # WHEN it is loaded
+    # THEN the error names it
+    with pytest.raises(ConfigError, match=f"^{variable} is required"):
+        load_config(environ)
+
+
+@pytest.mark.parametrize(
+    ("variables", "found"),
+    [
+        ({}, "none"),
+        ({"CLIENT_SECRET": "  "}, "none"),
+        ({"CLIENT_SECRET": "x", "CLIENT_SECRET_ARN": "s"}, "CLIENT_SECRET_ARN, CLIENT_SECRET"),
+        (
+            {"CLIENT_SECRET_ARN": "s", "CLIENT_SECRET_PARAMETER": "/p"},
+            "CLIENT_SECRET_ARN, CLIENT_SECRET_PARAMETER",
+        ),
+        (
+            {"CLIENT_SECRET_ARN": "s", "CLIENT_SECRET_PARAMETER": "/p", "CLIENT_SECRET": "x"},
+            "CLIENT_SECRET_ARN, CLIENT_SECRET_PARAMETER, CLIENT_SECRET",
+        ),
+    ],
+)
+def test_exactly_one_secret_source(
+    minimal_environment: dict[str, str], variables: dict[str, str], found: str
+) -> None:
+    # GIVEN no secret source, or more than one
+    del minimal_environment["CLIENT_SECRET"]
+    environ = {**minimal_environment, **variables}
+    # WHEN the configuration is loaded
+    with pytest.raises(ConfigError) as raised:
+        load_config(environ)
+    # THEN the error names all three variables and what was found
+    assert str(raised.value) == (
+        "exactly one of CLIENT_SECRET_ARN, CLIENT_SECRET_PARAMETER, CLIENT_SECRET "
+        f"must be set (found: {found})"
+    )
+
+
+@pytest.mark.parametrize(
+    ("variables", "source"),
+    [
+        (
+            {"CLIENT_SECRET_ARN": " arn:aws:secretsmanager:eu-west-1:123456789012:secret:s "},
+            SecretSource(
+                "secretsmanager", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:s"
+            ),
+        ),
+        ({"CLIENT_SECRET_PARAMETER": "/phantom/secret"}, SecretSource("ssm", "/phantom/secret")),
+        ({"CLIENT_SECRET": " spaces kept "}, SecretSource("plain", " spaces kept ")),
+    ],
+)
+def test_secret_source(
+    minimal_environment: dict[str, str], variables: dict[str, str], source: SecretSource
+) -> None:
+    # GIVEN exactly one secret source
+    del minimal_environment["CLIENT_SECRET"]
+    environ = {**minimal_environment, **variables}
+    # WHEN the configuration is loaded
+    # THEN references are trimmed, a plain secret is kept byte for byte
+    assert load_config(environ).secret == source
+
+
+@pytest.mark.parametrize(
+    ("variables", "cleared"),
+    [
+        ({"ROUTE_SCOPES": "  "}, "route_scopes"),
+        ({"ROUTE_SCOPES": "{}"}, "route_scopes"),
+        ({"REQUIRED_SCOPES": " "}, "required_scopes"),
+        ({"CONTEXT_CLAIMS": ""}, "context_claims"),
+    ],
+)
+def test_empty_values_mean_none(
+    make_config: Callable[..., Config], variables: dict[str, str], cleared: str
+) -> None:
+    # GIVEN an optional list variable set to nothing
+    # WHEN the configuration is loaded
+    # THEN it holds no entries
+    assert len(getattr(make_config(**variables), cleared)) == 0

@@ -30,7 +30,12 @@ $(STAMPS)/checkov: requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
 	@mkdir -p $(STAMPS) && touch $@
 
-deps: $(STAMPS)/venv $(STAMPS)/checkov
+# The end-to-end tests and the demo run oidc-provider (tests/package.json) under Node 20+.
+$(STAMPS)/npm: tests/package.json tests/package-lock.json
+	cd tests && npm ci --no-audit --no-fund --loglevel=error
+	@mkdir -p $(STAMPS) && touch $@
+
+deps: $(STAMPS)/venv $(STAMPS)/checkov $(STAMPS)/npm
 
 lint: $(STAMPS)/venv
 	$(VENV)/bin/ruff check .
@@ -47,11 +52,11 @@ test: lint typecheck pytest
 build:
 	$(PYTHON) lambda/build.py
 
-demo: deps
+demo: $(STAMPS)/venv $(STAMPS)/npm
 	$(PY) -m tests.support.demo
 
 bench: $(STAMPS)/venv
 	$(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) $(STAMPS) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) $(STAMPS) tests/node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -5,7 +5,6 @@ No network: the identity server is a fake transport that returns the generated a
 
 from __future__ import annotations
 
-import base64
 import binascii
 import json
 import re
@@ -23,7 +22,7 @@ from phantom_token.errors import AuthorizerError, UnauthorizedError
 from phantom_token.introspection import HttpResponse
 from phantom_token.policy import effect_for, iam_wildcard_match, parse_method_arn
 from tests.support.events import token_event
-from tests.support.jwts import b64url, make_jwt
+from tests.support.jwts import b64url, b64url_decode, make_jwt
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -164,10 +163,6 @@ headers = st.one_of(
 
 
 # ----- the oracle -------------------------------------------------------------------------
-
-
-def b64url_decode(segment: str) -> bytes:
-    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
 
 
 def _is_number(value: Any) -> bool:

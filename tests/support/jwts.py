@@ -15,18 +15,39 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def make_jwt(claims: dict[str, Any], *, key: bytes = TEST_SIGNING_KEY, typ: str = "JWT") -> str:
+def b64url_decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def make_jwt(
+    claims: dict[str, Any],
+    *,
+    key: bytes = TEST_SIGNING_KEY,
+    typ: str = "JWT",
+    kid: str | None = None,
+) -> str:
     """An HS256-signed compact JWS with these claims."""
-    header = b64url(json.dumps({"alg": "HS256", "typ": typ}).encode())
-    payload = b64url(json.dumps(claims).encode())
-    signature = hmac.new(key, f"{header}.{payload}".encode(), hashlib.sha256).digest()
-    return f"{header}.{payload}.{b64url(signature)}"
+    header: dict[str, Any] = {"alg": "HS256", "typ": typ}
+    if kid is not None:
+        header["kid"] = kid
+    signing_input = ".".join(
+        b64url(json.dumps(part, separators=(",", ":")).encode()) for part in (header, claims)
+    )
+    signature = hmac.new(key, signing_input.encode("ascii"), hashlib.sha256).digest()
+    return f"{signing_input}.{b64url(signature)}"
 
 
 def jwt_claims(token: str) -> dict[str, Any]:
     """The payload of a compact JWS, without verifying it."""
-    payload = token.split(".")[1]
-    decoded: dict[str, Any] = json.loads(
-        base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-    )
+    decoded: dict[str, Any] = json.loads(b64url_decode(token.split(".")[1]))
     return decoded
+
+
+def verify_hs256(token: str, key: bytes) -> dict[str, Any]:
+    """Verify the signature the way an upstream API would; return the claims."""
+    signing_input, _, signature = token.rpartition(".")
+    expected = hmac.new(key, signing_input.encode("ascii"), hashlib.sha256).digest()
+    if not hmac.compare_digest(expected, b64url_decode(signature)):
+        msg = "JWT signature does not verify"
+        raise ValueError(msg)
+    return jwt_claims(token)

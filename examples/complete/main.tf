@@ -1,0 +1,114 @@
+provider "aws" {
+  region = var.region
+}
+
+locals {
+  name = "phantom-token-complete"
+
+  # Each path gets an API Gateway resource; each route a protected method on one of them.
+  paths = toset(["orders", "profile"])
+  routes = {
+    "GET /orders"  = { path = "orders", scopes = ["orders:read"] }
+    "POST /orders" = { path = "orders", scopes = ["orders:write"] }
+    "GET /profile" = { path = "profile", scopes = [] }
+  }
+
+  tags = {
+    Example = local.name
+  }
+}
+
+module "phantom_token" {
+  source = "../../"
+
+  name     = local.name
+  rest_api = aws_api_gateway_rest_api.this
+
+  introspection = {
+    endpoint          = var.introspection_endpoint
+    client_id         = var.client_id
+    client_secret_arn = aws_secretsmanager_secret.client_secret.arn
+  }
+
+  authorizer = {
+    result_ttl_seconds = var.authorizer_cache_ttl_seconds
+  }
+
+  routes = {
+    for key, route in local.routes : key => {
+      resource_id = aws_api_gateway_resource.this[route.path].id
+      scopes      = route.scopes
+      integration = {
+        uri = "${trimsuffix(var.backend_url, "/")}/${route.path}"
+      }
+    }
+  }
+
+  tags = local.tags
+}
+
+################################################################################
+# Supporting Resources
+################################################################################
+
+resource "aws_api_gateway_rest_api" "this" {
+  name        = local.name
+  description = "Orders API protected with the phantom token pattern"
+
+  endpoint_configuration {
+    types = ["REGIONAL"]
+  }
+
+  tags = local.tags
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_api_gateway_resource" "this" {
+  for_each = local.paths
+
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_rest_api.this.root_resource_id
+  path_part   = each.key
+}
+
+# The authorizer's introspection client secret. Terraform creates the secret without a value
+# so that the value never lands in state: put it in with
+#   aws secretsmanager put-secret-value --secret-id <client_secret_arn> --secret-string '...'
+resource "aws_secretsmanager_secret" "client_secret" {
+  #checkov:skip=CKV2_AWS_57:the client secret is issued by the identity server; rotate it there, then put the new value here
+  #checkov:skip=CKV_AWS_149:an example should not create a billable customer managed KMS key; production callers set kms_key_id and introspection.client_secret_kms_key_arn
+  name_prefix = "${local.name}-client-secret-"
+  description = "Client secret of ${var.client_id} at the identity server"
+
+  tags = local.tags
+}
+
+resource "aws_api_gateway_deployment" "this" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+
+  triggers = {
+    phantom_token = module.phantom_token.deployment_trigger
+    resources     = sha1(jsonencode([for path, resource in aws_api_gateway_resource.this : resource.id]))
+  }
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_api_gateway_stage" "this" {
+  #checkov:skip=CKV_AWS_73:X-Ray tracing of the stage is a cost decision for the caller; the example keeps it off
+  #checkov:skip=CKV_AWS_76:access logging needs an account-wide CloudWatch role for API Gateway, which an example must not change
+  #checkov:skip=CKV_AWS_120:response caching would serve one caller's response to another; the authorizer has its own cache
+  #checkov:skip=CKV2_AWS_29:a WAF web ACL is a per-organisation choice outside this example
+  #checkov:skip=CKV2_AWS_51:clients authenticate with OAuth tokens and the backend verifies the forwarded JWT; a backend client certificate is the caller's choice
+  #checkov:skip=CKV2_AWS_4:the API Gateway logging level is set by aws_api_gateway_method_settings, which needs the account-wide CloudWatch role
+  rest_api_id   = aws_api_gateway_rest_api.this.id
+  deployment_id = aws_api_gateway_deployment.this.id
+  stage_name    = "live"
+
+  tags = local.tags
+}

@@ -1,0 +1,212 @@
+variable "authorization" {
+  description = "What the authorizer demands and forwards. `required_scopes`: scopes every request needs. `route_scopes`: \"METHOD /path\" (API Gateway path parameters and `*` allowed, method `ANY` or `*` for all) to the scopes that route needs on top. `policy_resource`: `stage` (one Allow for the whole stage; required when API Gateway caches decisions) or `method` (the exact method ARN; only with the authorizer cache off). `context_claims`: token claims copied into the authorizer context."
+  type = object({
+    context_claims  = optional(list(string), ["sub", "scope", "client_id"])
+    policy_resource = optional(string, "stage")
+    required_scopes = optional(list(string), [])
+    route_scopes    = optional(map(list(string)), {})
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = contains(["stage", "method"], var.authorization.policy_resource)
+    error_message = "policy_resource must be \"stage\" or \"method\"."
+  }
+
+  validation {
+    condition = alltrue([
+      for scope in concat(var.authorization.required_scopes, flatten(values(var.authorization.route_scopes))) :
+      can(regex("^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$", scope))
+    ])
+    error_message = "Scopes must be RFC 6749 scope tokens: printable ASCII without spaces, quotes or backslashes."
+  }
+
+  validation {
+    condition = alltrue([
+      for key, scopes in var.authorization.route_scopes :
+      can(regex("^(GET|POST|PUT|PATCH|DELETE|HEAD|ANY|\\*) /[A-Za-z0-9._~!$&'()*+,;=:@{}/-]*$", key)) && length(scopes) > 0
+    ])
+    error_message = "Route scope keys must be \"METHOD /path\" (GET, POST, PUT, PATCH, DELETE, HEAD, ANY or *; OPTIONS is never authorized) and each route must name at least one scope."
+  }
+
+  validation {
+    condition = alltrue([
+      for claim in var.authorization.context_claims : can(regex("^[A-Za-z0-9_.:-]+$", claim)) && claim != "Authorization"
+    ])
+    error_message = "Context claims must be claim names (letters, digits, _ . : -) and must not be Authorization, the key that carries the JWT."
+  }
+}
+
+variable "function" {
+  description = "The Lambda function. `package`: the zip to deploy; by default the one committed with this module, or `filename` of your own, or an object in S3 (`s3_bucket`, `s3_key`, `s3_object_version`, with `source_code_hash` to redeploy on change). `vpc`: subnets and security groups, for an identity server in a private network. `tracing_mode`: `PassThrough` or `Active` (X-Ray). `log_kms_key_arn`: KMS key for the log group."
+  type = object({
+    architecture                   = optional(string, "arm64")
+    code_signing_config_arn        = optional(string)
+    log_kms_key_arn                = optional(string)
+    log_level                      = optional(string, "INFO")
+    log_retention_in_days          = optional(number, 365)
+    memory_size                    = optional(number, 256)
+    reserved_concurrent_executions = optional(number, -1)
+    runtime                        = optional(string, "python3.13")
+    timeout                        = optional(number, 10)
+    tracing_mode                   = optional(string, "PassThrough")
+    package = optional(object({
+      filename          = optional(string)
+      s3_bucket         = optional(string)
+      s3_key            = optional(string)
+      s3_object_version = optional(string)
+      source_code_hash  = optional(string)
+    }), {})
+    vpc = optional(object({
+      security_group_ids = list(string)
+      subnet_ids         = list(string)
+    }))
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.function.architecture)
+    error_message = "function.architecture must be \"arm64\" or \"x86_64\"."
+  }
+
+  validation {
+    condition     = contains(["python3.12", "python3.13"], var.function.runtime)
+    error_message = "function.runtime must be \"python3.12\" or \"python3.13\"."
+  }
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARNING", "ERROR"], var.function.log_level)
+    error_message = "function.log_level must be one of DEBUG, INFO, WARNING, ERROR."
+  }
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, 0], var.function.log_retention_in_days)
+    error_message = "function.log_retention_in_days must be a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, or 0 to keep logs forever)."
+  }
+
+  validation {
+    condition     = var.function.memory_size >= 128 && var.function.memory_size <= 10240 && var.function.timeout >= 1 && var.function.timeout <= 30
+    error_message = "function.memory_size must be 128-10240 MB and function.timeout 1-30 seconds (API Gateway waits at most 29 seconds for an authorizer)."
+  }
+
+  validation {
+    condition     = var.function.reserved_concurrent_executions >= -1
+    error_message = "function.reserved_concurrent_executions must be -1 (unreserved) or a number of executions."
+  }
+
+  validation {
+    condition     = contains(["PassThrough", "Active"], var.function.tracing_mode)
+    error_message = "function.tracing_mode must be \"PassThrough\" or \"Active\"."
+  }
+
+  validation {
+    condition = alltrue([
+      for arn in [var.function.code_signing_config_arn, var.function.log_kms_key_arn] : arn == null || can(regex("^arn:aws[a-z-]*:(lambda|kms):[a-z0-9-]+:[0-9]{12}:(code-signing-config:csc-[a-z0-9]{17}|key/[A-Za-z0-9-]+|alias/[A-Za-z0-9/_-]+)$", arn))
+    ])
+    error_message = "function.code_signing_config_arn must be a Lambda code signing config ARN and function.log_kms_key_arn a KMS key ARN."
+  }
+
+  validation {
+    condition = (
+      var.function.package.filename == null
+      ? (var.function.package.s3_bucket == null) == (var.function.package.s3_key == null)
+      : var.function.package.s3_bucket == null && var.function.package.s3_key == null
+    )
+    error_message = "function.package takes either filename, or s3_bucket with s3_key; not both."
+  }
+
+  validation {
+    condition     = var.function.vpc == null || try(length(var.function.vpc.subnet_ids) > 0 && length(var.function.vpc.security_group_ids) > 0, false)
+    error_message = "function.vpc needs at least one subnet id and one security group id."
+  }
+}
+
+variable "introspection" {
+  description = "The identity server's introspection endpoint and the client the authorizer uses there. The client secret comes from exactly one of `client_secret_arn` (a Secrets Manager secret: a plain string or JSON with `client_secret`) and `client_secret_parameter_arn` (an SSM SecureString parameter): the secret value itself is never an input. `client_secret_kms_key_arn`: the customer managed KMS key that encrypts it, if any. `response_format`: `jwt` (Curity: `Accept: application/jwt`) or `rfc9701`. `cache_ttl_seconds` and `cache_max_entries` bound the function's in-memory cache of introspection results."
+  type = object({
+    cache_max_entries           = optional(number, 1000)
+    cache_ttl_seconds           = optional(number, 300)
+    client_id                   = string
+    client_secret_arn           = optional(string)
+    client_secret_kms_key_arn   = optional(string)
+    client_secret_parameter_arn = optional(string)
+    endpoint                    = string
+    response_format             = optional(string, "jwt")
+    retries                     = optional(number, 1)
+    timeout_seconds             = optional(number, 3)
+  })
+  nullable = false
+
+  validation {
+    condition     = can(regex("^(https://[^/?#@\\s]+|http://(localhost|127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|\\[::1\\])(:[0-9]{1,5})?)(/[^#\\s]*)?$", var.introspection.endpoint))
+    error_message = "introspection.endpoint must be an https:// URL without credentials or fragment (plain http only for localhost, 127.0.0.0/8 and [::1])."
+  }
+
+  validation {
+    condition     = length(trimspace(var.introspection.client_id)) > 0 && !can(regex("[[:cntrl:]]", var.introspection.client_id))
+    error_message = "introspection.client_id must not be empty or contain control characters."
+  }
+
+  validation {
+    condition     = (var.introspection.client_secret_arn == null) != (var.introspection.client_secret_parameter_arn == null)
+    error_message = "Set exactly one of introspection.client_secret_arn (Secrets Manager) and introspection.client_secret_parameter_arn (SSM Parameter Store)."
+  }
+
+  validation {
+    condition     = var.introspection.client_secret_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$", var.introspection.client_secret_arn))
+    error_message = "introspection.client_secret_arn must be a Secrets Manager secret ARN: arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME."
+  }
+
+  validation {
+    condition     = var.introspection.client_secret_parameter_arn == null || can(regex("^arn:aws[a-z-]*:ssm:[a-z0-9-]+:[0-9]{12}:parameter/[A-Za-z0-9/_.-]+$", var.introspection.client_secret_parameter_arn))
+    error_message = "introspection.client_secret_parameter_arn must be an SSM parameter ARN: arn:aws:ssm:REGION:ACCOUNT:parameter/NAME."
+  }
+
+  validation {
+    condition     = var.introspection.client_secret_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.introspection.client_secret_kms_key_arn))
+    error_message = "introspection.client_secret_kms_key_arn must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)."
+  }
+
+  validation {
+    condition     = contains(["jwt", "rfc9701"], var.introspection.response_format)
+    error_message = "introspection.response_format must be \"jwt\" or \"rfc9701\"."
+  }
+
+  validation {
+    condition = (
+      var.introspection.cache_ttl_seconds >= 0 && var.introspection.cache_ttl_seconds <= 3600
+      && var.introspection.cache_max_entries >= 1 && var.introspection.cache_max_entries <= 100000
+      && floor(var.introspection.cache_ttl_seconds) == var.introspection.cache_ttl_seconds
+      && floor(var.introspection.cache_max_entries) == var.introspection.cache_max_entries
+    )
+    error_message = "introspection.cache_ttl_seconds must be a whole number 0-3600 (0 disables the cache) and introspection.cache_max_entries 1-100000."
+  }
+
+  validation {
+    condition = (
+      var.introspection.timeout_seconds >= 0.1 && var.introspection.timeout_seconds <= 30
+      && contains([0, 1, 2, 3], var.introspection.retries)
+    )
+    error_message = "introspection.timeout_seconds must be 0.1-30 and introspection.retries 0-3."
+  }
+}
+
+variable "name" {
+  description = "Name of the Lambda function; also names its IAM role, policy and log group."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,56}$", var.name))
+    error_message = "name must be 1-56 letters, digits, hyphens or underscores (it also names the IAM role)."
+  }
+}
+
+variable "tags" {
+  description = "Tags for every resource that takes them."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}

@@ -1,0 +1,81 @@
+variable "authorizer" {
+  description = "The authorizer that guards the method: its `id` and the `context_key` under which it returns \"Bearer <jwt>\" (the root module's `authorizer_id` and `authorizer_context_key` outputs)."
+  type = object({
+    context_key = string
+    id          = string
+  })
+  nullable = false
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_]+$", var.authorizer.context_key))
+    error_message = "authorizer.context_key must be a context key name (letters, digits, underscores)."
+  }
+}
+
+variable "http_method" {
+  description = "HTTP method of the protected method: GET, POST, PUT, PATCH, DELETE, HEAD or ANY. OPTIONS (CORS preflight) is never put behind the authorizer."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = contains(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "ANY"], var.http_method)
+    error_message = "http_method must be GET, POST, PUT, PATCH, DELETE, HEAD or ANY; OPTIONS (CORS preflight) must stay unauthenticated."
+  }
+}
+
+variable "integration" {
+  description = "The HTTP backend. `type`: `HTTP_PROXY` (request and response passed through) or `HTTP` (responses mapped; a 200 passthrough is created). `http_method` defaults to the method's own (ANY becomes the client's). `request_parameters` are merged with the mapping that forwards the JWT, which cannot be overridden. `connection_id` is a VPC link id (connection type VPC_LINK)."
+  type = object({
+    connection_id        = optional(string)
+    http_method          = optional(string)
+    request_parameters   = optional(map(string), {})
+    timeout_milliseconds = optional(number, 29000)
+    type                 = optional(string, "HTTP_PROXY")
+    uri                  = string
+  })
+  nullable = false
+
+  validation {
+    condition     = contains(["HTTP", "HTTP_PROXY"], var.integration.type)
+    error_message = "integration.type must be \"HTTP\" or \"HTTP_PROXY\"."
+  }
+
+  validation {
+    condition     = can(regex("^https?://[^\\s]+$", var.integration.uri))
+    error_message = "integration.uri must be an http:// or https:// URL."
+  }
+
+  validation {
+    condition     = !contains([for key in keys(var.integration.request_parameters) : lower(key)], "integration.request.header.authorization")
+    error_message = "integration.request_parameters must not map integration.request.header.Authorization: it carries the JWT from the authorizer."
+  }
+
+  validation {
+    condition     = var.integration.timeout_milliseconds >= 50 && var.integration.timeout_milliseconds <= 29000
+    error_message = "integration.timeout_milliseconds must be 50-29000."
+  }
+}
+
+variable "request_parameters" {
+  description = "Method request parameters (`method.request.path.id` and the like) to whether each is required."
+  type        = map(bool)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for key in keys(var.request_parameters) : can(regex("^method\\.request\\.(path|querystring|header|multivaluequerystring|multivalueheader)\\.[A-Za-z0-9._-]+$", key))])
+    error_message = "request_parameters keys must look like method.request.(path|querystring|header).NAME."
+  }
+}
+
+variable "resource_id" {
+  description = "ID of the API Gateway resource (path) the method is on."
+  type        = string
+  nullable    = false
+}
+
+variable "rest_api_id" {
+  description = "ID of the REST API."
+  type        = string
+  nullable    = false
+}

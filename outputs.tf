@@ -1,0 +1,45 @@
+output "authorizer_context_key" {
+  description = "The authorizer context key that holds \"Bearer <jwt>\": map `context.authorizer.<key>` in integrations you write yourself."
+  value       = local.context_key
+}
+
+output "authorizer_id" {
+  description = "ID of the API Gateway authorizer, for `aws_api_gateway_method.authorizer_id` with `authorization = \"CUSTOM\"`."
+  value       = module.authorizer.authorizer_id
+}
+
+output "deployment_trigger" {
+  description = "A hash of the authorizer, the protected methods and the gateway responses: put it in `aws_api_gateway_deployment.triggers` (with `create_before_destroy`) so the stage redeploys when they change."
+  value = sha1(jsonencode([
+    module.authorizer.deployment_trigger,
+    { for key, route in module.routes : key => route.deployment_trigger },
+    [for response in aws_api_gateway_gateway_response.this : response.id],
+    local.gateway_responses,
+    local._cors_headers,
+  ]))
+}
+
+output "integration_request_parameters" {
+  description = "The integration `request_parameters` that forward the JWT upstream; merge them into integrations you write yourself."
+  value       = { "integration.request.header.Authorization" = "context.authorizer.${local.context_key}" }
+}
+
+output "lambda_function_arn" {
+  description = "ARN of the authorizer Lambda function."
+  value       = module.function.function_arn
+}
+
+output "lambda_function_name" {
+  description = "Name of the authorizer Lambda function."
+  value       = module.function.function_name
+}
+
+output "lambda_role_arn" {
+  description = "ARN of the authorizer function's IAM role."
+  value       = module.function.role_arn
+}
+
+output "log_group_name" {
+  description = "Name of the authorizer function's CloudWatch log group."
+  value       = module.function.log_group_name
+}

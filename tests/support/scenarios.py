@@ -1,0 +1,219 @@
+"""The end-to-end scenarios: one list, run by ``make demo`` and by tests/e2e.
+
+Each scenario drives requests through a :class:`~tests.support.stack.Stack` and returns its
+calls; a call carries its own problems (wrong status, Lambda invoked when it must not be, the
+identity server asked when the cache should have answered, what the upstream got). A scenario
+behaved when none of its calls has a problem.
+
+``CURITY_SCENARIOS`` run against the fake Curity (``jwt`` mode); ``PEER_SCENARIOS`` against
+oidc-provider (``rfc9701`` mode, see ``tests.support.stack.peer_stack``).
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from tests.support.stack import CurityIdentity, wait_past
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from tests.support.stack import Call, Stack
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    run: Callable[[Stack], list[Call]]
+
+
+def _not_invoked(call: Call) -> Call:
+    call.expect(call.lambda_invocations == 0, "the Lambda was invoked")
+    call.expect(not call.introspections, "the identity server was called")
+    return call
+
+
+def _introspected_once(call: Call) -> Call:
+    call.expect(call.lambda_invocations == 1, f"Lambda ran {call.lambda_invocations} times, not 1")
+    if call.introspections is not None:
+        call.expect(call.introspections == 1, f"{call.introspections} introspections, not 1")
+    return call
+
+
+def _from_gateway_cache(call: Call) -> Call:
+    call.expect(call.cached_policy, "the gateway's cached policy was not used")
+    return _not_invoked(call)
+
+
+def _phantom_token_reached_upstream(call: Call, token: str, scope: str | None = None) -> Call:
+    upstream = call.upstream
+    call.expect(upstream is not None, "the upstream was not called")
+    if upstream is not None:
+        call.expect(
+            all(token not in value for value in upstream["headers"].values()),
+            "the opaque token reached the upstream",
+        )
+        if scope is not None:
+            call.expect(f"scope={scope}" in call.seen_by_upstream, f"JWT lacks scope {scope}")
+    return call
+
+
+def no_authorization_header(stack: Stack) -> list[Call]:
+    return [_not_invoked(stack.call("GET", "/orders", None, "(no Authorization header)", 401))]
+
+
+def basic_credentials(stack: Stack) -> list[Call]:
+    basic = "Basic " + base64.b64encode(b"demo-client:password").decode()
+    return [_not_invoked(stack.call("GET", "/orders", basic, "Basic <user:password>", 401))]
+
+
+def unknown_token(stack: Stack) -> list[Call]:
+    token = secrets.token_urlsafe(32)
+    return [
+        _introspected_once(stack.call("GET", "/orders", f"Bearer {token}", "Bearer <unknown>", 401))
+    ]
+
+
+def valid_token(stack: Stack) -> list[Call]:
+    token = stack.identity.token("orders:read")
+    call = stack.call("GET", "/orders", f"Bearer {token}", "Bearer <orders:read>", 200)
+    return [_phantom_token_reached_upstream(_introspected_once(call), token, "orders:read")]
+
+
+def second_path_from_cache(stack: Stack) -> list[Call]:
+    token = stack.identity.token("orders:read")
+    first = stack.call("GET", "/orders", f"Bearer {token}", "Bearer <orders:read>", 200)
+    second = stack.call("GET", "/profile", f"Bearer {token}", "same token", 200)
+    return [
+        _phantom_token_reached_upstream(_introspected_once(first), token),
+        _phantom_token_reached_upstream(_from_gateway_cache(second), token),
+    ]
+
+
+def missing_route_scope(stack: Stack) -> list[Call]:
+    token = stack.identity.token("orders:read")
+    denied = stack.call("POST", "/orders", f"Bearer {token}", "Bearer <orders:read>", 403)
+    reader = stack.call("GET", "/orders", f"Bearer {token}", "same token", 200)
+    profile = stack.call("GET", "/profile", f"Bearer {token}", "same token", 200)
+    writer = stack.identity.token("orders:write")
+    written = stack.call("POST", "/orders", f"Bearer {writer}", "Bearer <orders:write>", 200)
+    denied.expect(denied.upstream is None, "the upstream was called")
+    return [
+        _introspected_once(denied),
+        _from_gateway_cache(reader),
+        _from_gateway_cache(profile),
+        _phantom_token_reached_upstream(written, writer, "orders:write"),
+    ]
+
+
+def _curity(stack: Stack) -> CurityIdentity:
+    assert isinstance(stack.identity, CurityIdentity), "this scenario needs the fake Curity"
+    return stack.identity
+
+
+def _while_identity_server(
+    stack: Stack, switch: str, credential: str, paths: tuple[str, ...] = ("/orders", "/profile")
+) -> list[Call]:
+    curity = _curity(stack)
+    token = curity.token("orders:read")  # before the switch: the client had a token
+    getattr(curity.server, switch)()
+    try:
+        calls = [
+            stack.call("GET", path, f"Bearer {token}", credential if i == 0 else "same token", 500)
+            for i, path in enumerate(paths)
+        ]
+    finally:
+        curity.server.recover()
+    for call in calls:
+        if switch == "down":
+            call.identity_note = "unreachable"
+        call.expect(call.lambda_invocations == 1, "a failed authorization was served from cache")
+        call.expect(call.upstream is None, "the upstream was called")
+    return calls
+
+
+def identity_server_down(stack: Stack) -> list[Call]:
+    return _while_identity_server(stack, "down", "Bearer <orders:read>, server down")
+
+
+def identity_server_failing(stack: Stack) -> list[Call]:
+    return _while_identity_server(stack, "fail", "Bearer <orders:read>, server 500")
+
+
+def identity_server_hanging(stack: Stack) -> list[Call]:
+    # One call: it lasts the authorizer's introspection timeouts (and retry) before the 500.
+    return _while_identity_server(stack, "hang", "Bearer <orders:read>, server hangs", ("/orders",))
+
+
+def warm_container_cache(stack: Stack) -> list[Call]:
+    token = stack.identity.token("orders:read")
+    first = stack.call("GET", "/orders", f"Bearer {token}", "Bearer <orders:read>", 200)
+    stack.gateway.flush_cache()  # the console's "flush authorizer cache"
+    second = stack.call(
+        "GET", "/orders", f"Bearer {token}", "same token, gateway cache flushed", 200
+    )
+    second.expect(second.lambda_invocations == 1, "the Lambda was not invoked")
+    second.expect(second.introspections == 0, "the Lambda's in-container cache did not answer")
+    return [_introspected_once(first), _phantom_token_reached_upstream(second, token)]
+
+
+def revoked_after_cache_expiry(stack: Stack) -> list[Call]:
+    curity = _curity(stack)
+    # Curity's Cache-Control max-age bounds the Lambda's own cache: keep it as short as the
+    # gateway's TTL, so both caches have expired when the revocation must show.
+    previous, curity.server.max_age_seconds = (
+        curity.server.max_age_seconds,
+        stack.gateway_ttl_seconds,
+    )
+    try:
+        token = curity.token("orders:read")
+    finally:
+        curity.server.max_age_seconds = previous
+    before = stack.call("GET", "/orders", f"Bearer {token}", "Bearer <orders:read>", 200)
+    curity.revoke(token)
+    cached = stack.call("GET", "/orders", f"Bearer {token}", "revoked, within the TTL", 200)
+    wait_past(stack.gateway_ttl_seconds)
+    after = stack.call("GET", "/orders", f"Bearer {token}", "revoked, TTL expired", 401)
+    return [_introspected_once(before), _from_gateway_cache(cached), _introspected_once(after)]
+
+
+def peer_valid_token(stack: Stack) -> list[Call]:
+    token = stack.identity.token("orders:read")
+    call = stack.call("GET", "/orders", f"Bearer {token}", "Bearer <oidc-provider token>", 200)
+    call.expect("active=true" in call.seen_by_upstream, "token_introspection.active is not true")
+    return [_phantom_token_reached_upstream(call, token, "orders:read")]
+
+
+def peer_revoked_token(stack: Stack) -> list[Call]:
+    token = stack.identity.token("orders:read")
+    stack.identity.revoke(token)
+    return [stack.call("GET", "/orders", f"Bearer {token}", "Bearer <revoked>", 401)]
+
+
+def peer_unknown_token(stack: Stack) -> list[Call]:
+    token = secrets.token_urlsafe(32)
+    return [stack.call("GET", "/orders", f"Bearer {token}", "Bearer <unknown>", 401)]
+
+
+CURITY_SCENARIOS = (
+    Scenario("no Authorization header", no_authorization_header),
+    Scenario("Basic credentials", basic_credentials),
+    Scenario("unknown token", unknown_token),
+    Scenario("valid token", valid_token),
+    Scenario("same token, second path within the TTL", second_path_from_cache),
+    Scenario("token lacking a route's scope", missing_route_scope),
+    Scenario("gateway cache flushed: the warm Lambda's cache", warm_container_cache),
+    Scenario("identity server down", identity_server_down),
+    Scenario("identity server failing", identity_server_failing),
+    Scenario("identity server hangs", identity_server_hanging),
+    Scenario("revoked token after the caches expire", revoked_after_cache_expiry),
+)
+
+PEER_SCENARIOS = (
+    Scenario("oidc-provider: valid token (RFC 9701)", peer_valid_token),
+    Scenario("oidc-provider: revoked token", peer_revoked_token),
+    Scenario("oidc-provider: unknown token", peer_unknown_token),
+)

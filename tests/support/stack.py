@@ -1,0 +1,392 @@
+"""The whole phantom token flow on one machine, shared by ``make demo`` and tests/e2e.
+
+``running_stack(work_dir)`` starts, in order, and stops in reverse (also on errors and Ctrl-C):
+
+1. a moto server (the local AWS emulator);
+2. the fake Curity identity server, with two clients: the authorizer's introspection client
+   and an API client that gets tokens with client credentials;
+3. the upstream echo API;
+4. ``terraform apply`` of examples/complete against moto (destroyed on the way out), then the
+   introspection client's secret put into the Secrets Manager secret the example created;
+5. the gateway emulator serving the applied stage.
+
+``peer_stack(stack)`` points the deployed authorizer (its environment in moto, as an operator
+would change it) at panva's oidc-provider in ``rfc9701`` mode and serves it with a second
+gateway; the environment is restored afterwards.
+
+A :class:`Stack` makes calls through the gateway and reports each as a :class:`Call`: status,
+how often the Lambda ran, whether the cached policy answered, how often the identity server
+was asked, and what the upstream received.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import secrets
+import time
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import requests
+
+from tests.support import terraform
+from tests.support.fake_curity import FakeCurity
+from tests.support.gateway import Gateway, aws_client
+from tests.support.jwts import jwt_claims, verify_hs256
+from tests.support.moto_server import running_moto_server
+from tests.support.oidc_peer import running_oidc_provider
+from tests.support.upstream import UpstreamEcho
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+LAMBDA_ZIP = REPO_ROOT / "lambda" / "dist" / "phantom-token-authorizer.zip"
+EXAMPLE = "complete"
+API_CLIENT_ID = "demo-client"
+API_CLIENT_SCOPES = "orders:read orders:write"
+INTROSPECTION_CLIENT_ID = "phantom-token-authorizer"
+# Short enough that the revocation scenario waits only seconds for the cached policy to expire.
+GATEWAY_TTL_SECONDS = 3
+_HTTP_TIMEOUT_SECONDS = 30.0
+
+
+def _basic(client_id: str, secret: str) -> str:
+    raw = f"{quote(client_id, safe='')}:{quote(secret, safe='')}".encode()
+    return "Basic " + base64.b64encode(raw).decode("ascii")
+
+
+def _client_credentials(token_endpoint: str, client_id: str, secret: str, scope: str | None) -> str:
+    """Get an access token as a real client would: client_credentials at the token endpoint."""
+    form = {"grant_type": "client_credentials"} | ({"scope": scope} if scope else {})
+    response = requests.post(
+        token_endpoint,
+        data=form,
+        headers={"Authorization": _basic(client_id, secret)},
+        timeout=_HTTP_TIMEOUT_SECONDS,
+    )
+    response.raise_for_status()
+    token: str = response.json()["access_token"]
+    return token
+
+
+def _revoke(revocation_endpoint: str, client_id: str, secret: str, token: str) -> None:
+    response = requests.post(
+        revocation_endpoint,
+        data={"token": token},
+        headers={"Authorization": _basic(client_id, secret)},
+        timeout=_HTTP_TIMEOUT_SECONDS,
+    )
+    response.raise_for_status()
+
+
+@dataclass
+class OAuthIdentity:
+    """An identity server seen through its HTTP endpoints, as the client and the API see it."""
+
+    name: str
+    token_endpoint: str
+    revocation_endpoint: str
+    client_id: str
+    client_secret: str
+
+    def token(self, scope: str | None = None) -> str:
+        return _client_credentials(self.token_endpoint, self.client_id, self.client_secret, scope)
+
+    def revoke(self, token: str) -> None:
+        _revoke(self.revocation_endpoint, self.client_id, self.client_secret, token)
+
+    def introspections(self) -> int | None:
+        return None  # oidc-provider keeps no count
+
+    def claims(self, jwt: str) -> dict[str, Any]:
+        # oidc-provider's RFC 9701 JWT carries the token's claims under token_introspection.
+        return jwt_claims(jwt)
+
+
+@dataclass
+class CurityIdentity(OAuthIdentity):
+    """The fake Curity: it counts introspections, and its JWTs verify with its key."""
+
+    server: FakeCurity
+
+    def introspections(self) -> int | None:
+        return self.server.introspection_calls
+
+    def claims(self, jwt: str) -> dict[str, Any]:
+        return verify_hs256(jwt, self.server.signing_key)  # what the API would do
+
+
+@dataclass
+class Call:
+    """One request through the gateway, what happened to it and what was expected."""
+
+    request: str
+    credential: str
+    status: int
+    expected_status: int
+    lambda_invocations: int
+    cached_policy: bool
+    introspections: int | None
+    upstream: dict[str, Any] | None
+    seen_by_upstream: str = "-"
+    identity_note: str | None = None  # shown instead of the introspection count
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def expect(self, condition: bool, problem: str) -> None:
+        if not condition:
+            self.problems.append(problem)
+
+
+@dataclass
+class Stack:
+    gateway: Gateway
+    identity: OAuthIdentity
+    upstream: UpstreamEcho
+    aws_endpoint_url: str
+    region: str
+    outputs: dict[str, Any]
+    gateway_ttl_seconds: int
+    lambda_zip: Path
+
+    def call(
+        self, method: str, path: str, authorization: str | None, credential: str, expected: int
+    ) -> Call:
+        headers = {} if authorization is None else {"Authorization": authorization}
+        before = self.identity.introspections()
+        response = requests.request(
+            method,
+            f"{self.gateway.invoke_url}{path}",
+            headers=headers,
+            timeout=_HTTP_TIMEOUT_SECONDS,
+        )
+        after = self.identity.introspections()
+        record = self.gateway.record(response.headers["x-amzn-RequestId"])
+        upstream = response.json() if record.outcome == "forwarded" else None
+        call = Call(
+            request=f"{method} {path}",
+            credential=credential,
+            status=response.status_code,
+            expected_status=expected,
+            lambda_invocations=record.lambda_invocations,
+            cached_policy=record.cached_policy,
+            introspections=None if before is None or after is None else after - before,
+            upstream=upstream,
+        )
+        call.expect(
+            response.status_code == expected, f"status {response.status_code}, expected {expected}"
+        )
+        if upstream is not None:
+            call.seen_by_upstream = self.describe_upstream_authorization(call)
+        return call
+
+    def describe_upstream_authorization(self, call: Call) -> str:
+        assert call.upstream is not None
+        value = call.upstream["headers"].get("authorization", "")
+        scheme, _, jwt = value.partition(" ")
+        if scheme != "Bearer" or jwt.count(".") != 2:
+            call.problems.append(f"upstream Authorization is not a Bearer JWT: {value[:24]!r}")
+            return f"Authorization: {value[:24]!r}"
+        try:
+            claims = self.identity.claims(jwt)
+        except ValueError as error:
+            call.problems.append(f"upstream JWT does not verify: {error}")
+            return "Bearer <JWT that does not verify>"
+        inner = claims.get("token_introspection", claims)
+        shown = " ".join(
+            f"{key}={inner[key] if isinstance(inner[key], str) else json.dumps(inner[key])}"
+            for key in ("active", "sub", "client_id", "scope")
+            if key in inner
+        )
+        return f"Bearer <JWT {shown}>"
+
+
+def _declared_variables(workdir: Path) -> set[str]:
+    text = "".join(path.read_text(encoding="utf-8") for path in workdir.glob("*.tf"))
+    return set(re.findall(r'^\s*variable\s+"([^"]+)"', text, flags=re.MULTILINE))
+
+
+def _region_of(outputs: dict[str, Any]) -> str:
+    arn = str(outputs.get("client_secret_arn") or "")
+    parts = arn.split(":")
+    return parts[3] if len(parts) > 3 and parts[3] else "us-east-1"
+
+
+def example_variables(
+    declared: set[str], introspection_endpoint: str, backend_url: str, ttl: int
+) -> tuple[dict[str, Any], bool]:
+    """The example's inputs for this run; True when the gateway cache TTL is one of them."""
+    wanted: dict[str, Any] = {
+        "introspection_endpoint": introspection_endpoint,
+        "backend_url": backend_url,
+        "client_id": INTROSPECTION_CLIENT_ID,
+        "authorizer_cache_ttl_seconds": ttl,
+    }
+    missing = {"introspection_endpoint", "backend_url"} - declared
+    if missing:
+        msg = f"examples/{EXAMPLE} does not declare {sorted(missing)}"
+        raise RuntimeError(msg)
+    variables = {name: value for name, value in wanted.items() if name in declared}
+    return variables, "authorizer_cache_ttl_seconds" in variables
+
+
+@contextmanager
+def running_stack(
+    work_dir: Path, progress: Callable[[str], None] = lambda _: None
+) -> Iterator[Stack]:
+    """Start everything (see the module docstring); stop it all on the way out."""
+    if not LAMBDA_ZIP.is_file():
+        msg = f"{LAMBDA_ZIP.relative_to(REPO_ROOT)} is missing: run `make build`"
+        raise FileNotFoundError(msg)
+    with ExitStack() as cleanup:
+        progress("starting the local AWS emulator (moto)")
+        endpoint = cleanup.enter_context(running_moto_server())
+        curity = cleanup.enter_context(FakeCurity())
+        introspection_client = curity.add_client(INTROSPECTION_CLIENT_ID)
+        api_client = curity.add_client(API_CLIENT_ID, API_CLIENT_SCOPES)
+        progress(f"fake Curity at {curity.url}")
+        upstream = cleanup.enter_context(UpstreamEcho())
+        progress(f"upstream echo API at {upstream.url}")
+
+        if terraform.terraform_binary() is None:
+            msg = "terraform is not installed (1.5 or newer)"
+            raise RuntimeError(msg)
+        tree = work_dir / "tree"
+        workdir = terraform.copy_module_tree(EXAMPLE, tree)
+        # The copy is what Terraform deploys: the gateway runs (and checks) exactly that zip.
+        lambda_zip = tree / LAMBDA_ZIP.relative_to(REPO_ROOT)
+        terraform.write_aws_override(workdir, endpoint)
+        tf = terraform.TerraformWorkdir(workdir, terraform.terraform_env(work_dir))
+        variables, ttl_is_variable = example_variables(
+            _declared_variables(workdir),
+            curity.introspection_endpoint,
+            upstream.url,
+            GATEWAY_TTL_SECONDS,
+        )
+        progress(f"terraform init + apply examples/{EXAMPLE} against moto")
+        tf.init()
+        cleanup.callback(progress, f"terraform destroy examples/{EXAMPLE}: done")
+        cleanup.callback(tf.destroy, variables)
+        tf.apply(variables)
+        outputs = tf.outputs()
+        region = _region_of(outputs)
+
+        aws_client("secretsmanager", endpoint, region).put_secret_value(
+            SecretId=outputs["client_secret_arn"], SecretString=introspection_client.secret
+        )
+        gateway = Gateway(
+            endpoint,
+            outputs["rest_api_id"],
+            outputs["stage_name"],
+            lambda_zip,
+            region=region,
+            ttl_override_seconds=None if ttl_is_variable else GATEWAY_TTL_SECONDS,
+        )
+        cleanup.enter_context(gateway)
+        progress(f"gateway emulator serving stage {outputs['stage_name']} at {gateway.invoke_url}")
+        yield Stack(
+            gateway=gateway,
+            identity=CurityIdentity(
+                "fake Curity",
+                curity.token_endpoint,
+                curity.revocation_endpoint,
+                api_client.client_id,
+                api_client.secret,
+                server=curity,
+            ),
+            upstream=upstream,
+            aws_endpoint_url=endpoint,
+            region=region,
+            outputs=outputs,
+            gateway_ttl_seconds=GATEWAY_TTL_SECONDS,
+            lambda_zip=lambda_zip,
+        )
+
+
+def peer_clients(introspection_secret: str, api_secret: str) -> list[dict[str, Any]]:
+    """oidc-provider's clients: the authorizer (same id as at Curity) and an API client."""
+    return [
+        {
+            "client_id": INTROSPECTION_CLIENT_ID,
+            "client_secret": introspection_secret,
+            "grant_types": [],
+            "response_types": [],
+            "redirect_uris": [],
+            "introspection_signed_response_alg": "RS256",
+        },
+        {
+            "client_id": API_CLIENT_ID,
+            "client_secret": api_secret,
+            "grant_types": ["client_credentials"],
+            "response_types": [],
+            "redirect_uris": [],
+            "scope": API_CLIENT_SCOPES,
+        },
+    ]
+
+
+@contextmanager
+def peer_stack(stack: Stack) -> Iterator[Stack]:
+    """The deployed authorizer switched to oidc-provider in ``rfc9701`` mode (then restored)."""
+    lambda_ = aws_client("lambda", stack.aws_endpoint_url, stack.region)
+    secrets_ = aws_client("secretsmanager", stack.aws_endpoint_url, stack.region)
+    name = stack.outputs["lambda_function_name"]
+    original = lambda_.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
+    # The same introspection client secret at both servers: the secret in moto stays as it is.
+    introspection_secret = secrets_.get_secret_value(SecretId=stack.outputs["client_secret_arn"])[
+        "SecretString"
+    ]
+    api_secret = secrets.token_urlsafe(24)
+    with ExitStack() as cleanup:
+        peer = cleanup.enter_context(
+            running_oidc_provider(peer_clients(introspection_secret, api_secret))
+        )
+        changed = original | {
+            "INTROSPECTION_ENDPOINT": peer.introspection_endpoint,
+            "INTROSPECTION_RESPONSE": "rfc9701",
+        }
+        lambda_.update_function_configuration(FunctionName=name, Environment={"Variables": changed})
+        cleanup.callback(
+            lambda_.update_function_configuration,
+            FunctionName=name,
+            Environment={"Variables": original},
+        )
+        gateway = Gateway(
+            stack.aws_endpoint_url,
+            stack.outputs["rest_api_id"],
+            stack.outputs["stage_name"],
+            stack.lambda_zip,
+            region=stack.region,
+            ttl_override_seconds=stack.gateway.ttl_override_seconds,
+        )
+        cleanup.enter_context(gateway)
+        yield Stack(
+            gateway=gateway,
+            identity=OAuthIdentity(
+                "oidc-provider",
+                peer.token_endpoint,
+                peer.revocation_endpoint,
+                API_CLIENT_ID,
+                api_secret,
+            ),
+            upstream=stack.upstream,
+            aws_endpoint_url=stack.aws_endpoint_url,
+            region=stack.region,
+            outputs=stack.outputs,
+            gateway_ttl_seconds=stack.gateway_ttl_seconds,
+            lambda_zip=stack.lambda_zip,
+        )
+
+
+def wait_past(seconds: float) -> None:
+    """Sleep until a TTL of ``seconds`` started now has certainly run out."""
+    time.sleep(seconds + 0.5)

@@ -1,0 +1,392 @@
+"""The module's wiring, read from ``terraform show -json`` of each example and fixture plan."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests.support.terraform import REPO_ROOT
+from tests.terraform.inventory import load_inventory, regenerate_command
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from tests.terraform.plan import Plan
+
+pytestmark = pytest.mark.plan
+
+ROOTS = (
+    "examples/complete",
+    "examples/existing-api",
+    "tests/terraform/fixtures/minimal",
+    "tests/terraform/fixtures/full",
+)
+# DESIGN.md, "The Lambda contract". CLIENT_SECRET is for local runs only: never set here.
+LAMBDA_ENVIRONMENT = frozenset(
+    {
+        "INTROSPECTION_ENDPOINT",
+        "CLIENT_ID",
+        "CLIENT_SECRET_ARN",
+        "CLIENT_SECRET_PARAMETER",
+        "INTROSPECTION_RESPONSE",
+        "REQUIRED_SCOPES",
+        "ROUTE_SCOPES",
+        "POLICY_RESOURCE",
+        "CONTEXT_CLAIMS",
+        "CACHE_TTL_SECONDS",
+        "CACHE_MAX_ENTRIES",
+        "INTROSPECTION_TIMEOUT_SECONDS",
+        "INTROSPECTION_RETRIES",
+        "LOG_LEVEL",
+    }
+)
+JWT_HEADER = "integration.request.header.Authorization"
+JWT_SOURCE = "context.authorizer.Authorization"
+PACKAGE = REPO_ROOT / "lambda" / "dist" / "phantom-token-authorizer.zip"
+AUTHORIZER = "module.phantom_token.module.authorizer.aws_api_gateway_authorizer.this"
+
+
+def _environment(plan: Plan) -> dict[str, str]:
+    _, function = plan.one("aws_lambda_function")
+    variables: dict[str, str] = function["environment"][0]["variables"]
+    return variables
+
+
+def _diff(plan_value: Any, expected: Any, where: str) -> list[str]:
+    """Differences, plan value on the left; an inventory lists a subset of the plan's keys."""
+    if isinstance(expected, dict) and isinstance(plan_value, dict):
+        problems = []
+        for key, value in expected.items():
+            if key not in plan_value:
+                problems.append(f"{where}.{key}: missing from the plan (inventory: {value!r})")
+            else:
+                problems.extend(_diff(plan_value[key], value, f"{where}.{key}"))
+        return problems
+    if plan_value != expected:
+        return [f"{where}: {plan_value!r} != {expected!r} (inventory)"]
+    return []
+
+
+# -- every root module -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("root", ROOTS)
+def test_plan_matches_its_inventory(planned: Callable[[str], Plan], root: str) -> None:
+    plan = planned(root)
+    inventory = load_inventory(root)
+
+    problems = _diff(plan.counts(), inventory["counts"], "counts")
+    problems += [
+        f"counts.{kind}: {count} in the plan, not in the inventory"
+        for kind, count in plan.counts().items()
+        if kind not in inventory["counts"]
+    ]
+    for address, expected in inventory["values"].items():
+        if address not in plan.of_type_all():
+            problems.append(f"{address}: not in the plan")
+        else:
+            problems.extend(_diff(plan.values(address), expected, address))
+    problems.extend(_diff(plan.outputs(), inventory["outputs"], "outputs"))
+
+    assert not problems, (
+        "\n".join(problems) + f"\nIf the change is intended, run: {regenerate_command(root)}"
+    )
+
+
+@pytest.mark.parametrize("root", ROOTS)
+def test_plan_reads_nothing_from_aws(planned: Callable[[str], Plan], root: str) -> None:
+    # No data sources: plans in PR pipelines need no AWS credentials for lookups.
+    assert planned(root).modes() == {"managed"}
+
+
+# -- the authorizer ----------------------------------------------------------------------
+
+
+def test_authorizer_defaults_to_a_cached_token_authorizer(complete_plan: Plan) -> None:
+    authorizer = complete_plan.values(AUTHORIZER)
+
+    assert authorizer["type"] == "TOKEN"
+    assert authorizer["identity_source"] == "method.request.header.Authorization"
+    assert authorizer["authorizer_result_ttl_in_seconds"] == 300
+    assert complete_plan.references(AUTHORIZER, "authorizer_uri")[0] == "var.function.invoke_arn"
+
+
+@pytest.mark.parametrize(
+    ("header", "accepted"),
+    [
+        ("Bearer abc", True),
+        ("bearer abc", True),
+        ("BEARER  abc.def-ghi_jkl~mno+pqr/stu==", True),
+        ("Bearer 2YotnFZFEjr1zCsicMWpAA", True),
+        ("Basic abc", False),
+        ("Bearer", False),
+        ("Bearer ", False),
+        ("Bearer abc def", False),
+        ("Bearer <script>", False),
+        ("Bearerabc", False),
+        ("", False),
+    ],
+)
+def test_bearer_validation_expression(complete_plan: Plan, header: str, accepted: bool) -> None:
+    # API Gateway matches the whole header value (Java regex; this subset reads the same in re).
+    expression = complete_plan.values(AUTHORIZER)["identity_validation_expression"]
+
+    assert (re.fullmatch(expression, header) is not None) is accepted
+
+
+def test_lambda_permission_is_scoped_to_the_authorizer(complete_plan: Plan) -> None:
+    address = "module.phantom_token.module.authorizer.aws_lambda_permission.this"
+    permission = complete_plan.values(address)
+
+    assert permission["principal"] == "apigateway.amazonaws.com"
+    assert permission["action"] == "lambda:InvokeFunction"
+    assert complete_plan.unknown(address)["source_arn"] is True
+    assert set(complete_plan.references(address, "source_arn")) >= {
+        "var.rest_api.execution_arn",
+        "aws_api_gateway_authorizer.this.id",
+    }
+    source = complete_plan.resource_config(address)["expressions"]["source_arn"]
+    assert "constant_value" not in source
+
+
+def test_request_authorizer_without_cache(full_plan: Plan) -> None:
+    _, authorizer = full_plan.one("aws_api_gateway_authorizer")
+
+    assert authorizer["type"] == "REQUEST"
+    assert authorizer["identity_source"] == (
+        "method.request.header.Authorization,method.request.header.X-Tenant"
+    )
+    assert authorizer["authorizer_result_ttl_in_seconds"] == 0
+    # identityValidationExpression applies to TOKEN authorizers only.
+    assert authorizer.get("identity_validation_expression") is None
+
+
+# -- protected methods -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("root", ["examples/complete", "tests/terraform/fixtures/full"])
+def test_protected_methods_use_the_authorizer(planned: Callable[[str], Plan], root: str) -> None:
+    plan = planned(root)
+    methods = plan.of_type("aws_api_gateway_method")
+
+    assert methods
+    for address, method in methods.items():
+        assert method["authorization"] == "CUSTOM", address
+        assert plan.references(address, "authorizer_id")[0] == "var.authorizer.id", address
+        module_path = address.rsplit(".aws_api_gateway_method.", 1)[0]
+        call = plan.module_call(module_path)["expressions"]["authorizer"]
+        assert "module.authorizer.authorizer_id" in call["references"], address
+
+
+def test_complete_routes(complete_plan: Plan) -> None:
+    methods = {
+        address.split('"')[1]: method["http_method"]
+        for address, method in complete_plan.of_type("aws_api_gateway_method").items()
+    }
+    integrations = {
+        address.split('"')[1]: integration
+        for address, integration in complete_plan.of_type("aws_api_gateway_integration").items()
+    }
+
+    assert methods == {"GET /orders": "GET", "POST /orders": "POST", "GET /profile": "GET"}
+    assert {route: i["uri"] for route, i in integrations.items()} == {
+        "GET /orders": "https://backend.example.com/orders",
+        "POST /orders": "https://backend.example.com/orders",
+        "GET /profile": "https://backend.example.com/profile",
+    }
+    assert {i["type"] for i in integrations.values()} == {"HTTP_PROXY"}
+
+
+@pytest.mark.parametrize(
+    "root", ["examples/complete", "examples/existing-api", "tests/terraform/fixtures/full"]
+)
+def test_every_integration_forwards_the_jwt(planned: Callable[[str], Plan], root: str) -> None:
+    integrations = planned(root).of_type("aws_api_gateway_integration")
+
+    assert integrations
+    for address, integration in integrations.items():
+        assert integration["request_parameters"][JWT_HEADER] == JWT_SOURCE, address
+
+
+def test_path_parameters_are_mapped(full_plan: Plan) -> None:
+    route = 'module.this.module.routes["GET /orders/{id}"]'
+    method = full_plan.values(f"{route}.aws_api_gateway_method.this")
+    integration = full_plan.values(f"{route}.aws_api_gateway_integration.this")
+
+    assert method["request_parameters"] == {
+        "method.request.path.id": True,
+        "method.request.header.X-Tenant": True,
+    }
+    assert integration["request_parameters"] == {
+        JWT_HEADER: JWT_SOURCE,
+        "integration.request.path.id": "method.request.path.id",
+        "integration.request.header.X-Tenant": "method.request.header.X-Tenant",
+    }
+    greedy = full_plan.values(
+        'module.this.module.routes["ANY /files/{proxy+}"].aws_api_gateway_integration.this'
+    )
+    assert greedy["request_parameters"]["integration.request.path.proxy"] == (
+        "method.request.path.proxy"
+    )
+    assert greedy["integration_http_method"] == "ANY"
+
+
+def test_existing_api_wires_its_own_methods_through_outputs(existing_api_plan: Plan) -> None:
+    plan = existing_api_plan
+
+    assert not [a for a in plan.of_type_all() if ".module.routes[" in a]
+    for address in plan.addresses("aws_api_gateway_method"):
+        assert plan.values(address)["authorization"] == "CUSTOM"
+        assert "module.phantom_token.authorizer_id" in plan.references(address, "authorizer_id")
+    for address in plan.addresses("aws_api_gateway_integration"):
+        references = plan.references(address, "request_parameters")
+        assert "module.phantom_token.integration_request_parameters" in references
+
+
+# -- the Lambda function -----------------------------------------------------------------
+
+
+def test_lambda_environment_with_defaults(minimal_plan: Plan) -> None:
+    assert _environment(minimal_plan) == {
+        "CACHE_MAX_ENTRIES": "1000",
+        "CACHE_TTL_SECONDS": "300",
+        "CLIENT_ID": "gateway",
+        "CLIENT_SECRET_ARN": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gateway-AbCdEf",
+        "CONTEXT_CLAIMS": "sub scope client_id",
+        "INTROSPECTION_ENDPOINT": "https://login.example.com/oauth/v2/oauth-introspect",
+        "INTROSPECTION_RESPONSE": "jwt",
+        "INTROSPECTION_RETRIES": "1",
+        "INTROSPECTION_TIMEOUT_SECONDS": "3",
+        "LOG_LEVEL": "INFO",
+        "POLICY_RESOURCE": "stage",
+    }
+
+
+def test_lambda_environment_with_every_setting(full_plan: Plan) -> None:
+    environment = _environment(full_plan)
+
+    assert set(environment) <= LAMBDA_ENVIRONMENT
+    assert "CLIENT_SECRET_ARN" not in environment
+    assert environment["CLIENT_SECRET_PARAMETER"] == (
+        "arn:aws:ssm:eu-west-1:123456789012:parameter/gateway/client-secret"
+    )
+    assert environment["REQUIRED_SCOPES"] == "openid"
+    # Scopes given for routes managed elsewhere and those of `routes` are merged per route.
+    assert json.loads(environment["ROUTE_SCOPES"]) == {
+        "GET /orders/{id}": "orders:audit orders:read",
+        "GET /reports/*": "reports:read",
+    }
+    assert environment["POLICY_RESOURCE"] == "method"
+    assert environment["INTROSPECTION_RESPONSE"] == "rfc9701"
+    assert environment["CONTEXT_CLAIMS"] == "sub tenant"
+
+
+@pytest.mark.parametrize("root", ROOTS)
+def test_no_secret_value_reaches_the_plan(planned: Callable[[str], Plan], root: str) -> None:
+    plan = planned(root)
+    _, function = plan.one("aws_lambda_function")
+    environment = (function.get("environment") or [{}])[0].get("variables") or {}
+
+    assert "CLIENT_SECRET" not in environment
+    assert not plan.addresses("aws_secretsmanager_secret_version")
+    assert not plan.addresses("aws_ssm_parameter")
+
+
+def test_lambda_runs_the_committed_package(complete_plan: Plan) -> None:
+    _, function = complete_plan.one("aws_lambda_function")
+    digest = base64.b64encode(hashlib.sha256(PACKAGE.read_bytes()).digest()).decode()
+
+    assert function["handler"] == "phantom_token.handler.lambda_handler"
+    assert function["runtime"] == "python3.13"
+    assert function["architectures"] == ["arm64"]
+    assert function["filename"].endswith("lambda/dist/phantom-token-authorizer.zip")
+    assert function["source_code_hash"] == digest
+    assert function["tracing_config"] == [{"mode": "PassThrough"}]
+
+
+def test_lambda_optional_settings(full_plan: Plan) -> None:
+    _, function = full_plan.one("aws_lambda_function")
+
+    assert function["s3_bucket"] == "artifacts-bucket"
+    assert function.get("filename") is None
+    assert function["vpc_config"][0]["subnet_ids"] == ["subnet-0123456789abcdef0"]
+    assert function["tracing_config"] == [{"mode": "Active"}]
+    assert function["reserved_concurrent_executions"] == 20
+    assert function["code_signing_config_arn"].startswith("arn:aws:lambda:")
+    _, log_group = full_plan.one("aws_cloudwatch_log_group")
+    assert log_group["kms_key_id"].startswith("arn:aws:kms:")
+    assert log_group["retention_in_days"] == 731
+
+
+# -- gateway responses, deployment, outputs ----------------------------------------------
+
+
+def test_gateway_responses_tell_clients_what_happened(complete_plan: Plan) -> None:
+    responses = {
+        r["response_type"]: r
+        for r in complete_plan.of_type("aws_api_gateway_gateway_response").values()
+    }
+    header = "gatewayresponse.header.WWW-Authenticate"
+
+    assert {kind: r["status_code"] for kind, r in responses.items()} == {
+        "UNAUTHORIZED": "401",
+        "ACCESS_DENIED": "403",
+        "AUTHORIZER_FAILURE": "500",
+    }
+    assert responses["UNAUTHORIZED"]["response_parameters"][header] == "'Bearer'"
+    assert responses["ACCESS_DENIED"]["response_parameters"][header] == (
+        "'Bearer error=\"insufficient_scope\"'"
+    )
+    for response in responses.values():
+        assert json.loads(
+            response["response_templates"]["application/json"].replace(
+                "$context.error.messageString", '"x"'
+            )
+        ) == {"message": "x"}
+
+
+def test_gateway_responses_carry_cors_headers(full_plan: Plan) -> None:
+    for address, response in full_plan.of_type("aws_api_gateway_gateway_response").items():
+        parameters = response["response_parameters"]
+        assert parameters["gatewayresponse.header.Access-Control-Allow-Origin"] == (
+            "'https://app.example.com'"
+        ), address
+        assert parameters["gatewayresponse.header.Access-Control-Expose-Headers"] == (
+            "'WWW-Authenticate'"
+        ), address
+
+
+def test_complete_redeploys_the_stage_on_change(complete_plan: Plan) -> None:
+    address = "aws_api_gateway_deployment.this"
+    triggers = complete_plan.resource_config(address)["expressions"]["triggers"]
+
+    assert "module.phantom_token.deployment_trigger" in triggers["references"]
+    assert complete_plan.values("aws_api_gateway_stage.this")["stage_name"] == "live"
+
+
+def test_complete_outputs_are_stable(complete_plan: Plan) -> None:
+    # tests/e2e and `make demo` read these names.
+    outputs = complete_plan.data["configuration"]["root_module"]["outputs"]
+
+    assert set(outputs) >= {
+        "authorizer_id",
+        "client_secret_arn",
+        "invoke_url",
+        "lambda_function_name",
+        "rest_api_id",
+        "stage_name",
+    }
+
+
+def test_root_outputs_for_hand_wired_methods(minimal_plan: Plan) -> None:
+    outputs = minimal_plan.outputs()
+
+    assert outputs["authorizer_context_key"] == "Authorization"
+    assert outputs["integration_request_parameters"] == {JWT_HEADER: JWT_SOURCE}
+    assert outputs["lambda_function_name"] == "minimal"
+    assert outputs["log_group_name"] == "/aws/lambda/minimal"

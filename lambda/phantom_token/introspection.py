@@ -273,7 +273,14 @@ def _expired(claims: Mapping[str, Any], now: float) -> bool:
     exp = claims.get("exp")
     if exp is None:
         return False
-    not_a_number = isinstance(exp, float) and math.isnan(exp)
-    if isinstance(exp, bool) or not isinstance(exp, int | float) or not_a_number:
+    if isinstance(exp, bool) or not isinstance(exp, int | float) or not _is_finite(exp):
         raise IntrospectionError("introspection response 'exp' is not a number")
     return bool(exp <= now)
+
+
+def _is_finite(number: float) -> bool:
+    """NaN never expires and an int past the float range breaks the cache's arithmetic."""
+    try:
+        return math.isfinite(number)
+    except OverflowError:
+        return False

@@ -337,6 +337,8 @@ def test_any_other_status_is_an_error(code: int) -> None:
         (ok(make_jwt({**CLAIMS, "exp": "tomorrow"})), "'exp' is not a number"),
         (ok(make_jwt({**CLAIMS, "exp": True})), "'exp' is not a number"),
         (ok(make_jwt({**CLAIMS, "exp": float("nan")})), "'exp' is not a number"),
+        (ok(make_jwt({**CLAIMS, "exp": float("inf")})), "'exp' is not a number"),
+        (ok(make_jwt({**CLAIMS, "exp": 10**400})), "'exp' is not a number"),
         (ok(make_jwt({**CLAIMS, "exp": [NOW + 60]})), "'exp' is not a number"),
         (ok(make_jwt({**CLAIMS, "active": "true"})), "no boolean 'active'"),
         (ok(make_jwt({**CLAIMS, "active": 1})), "no boolean 'active'"),

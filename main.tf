@@ -1,5 +1,5 @@
 locals {
-  context_key = module.function.context_key
+  context_key = module.function.authorizer_context_key
 
   # Scopes per route: those given for methods managed elsewhere plus those of `routes`.
   _route_scopes = { for key, route in var.routes : key => route.scopes if length(route.scopes) > 0 }
@@ -55,8 +55,8 @@ module "authorizer" {
   name     = var.name
   rest_api = var.rest_api
   function = {
-    invoke_arn = module.function.function_invoke_arn
-    name       = module.function.function_name
+    invoke_arn = module.function.lambda_function_invoke_arn
+    name       = module.function.lambda_function_name
   }
   authorizer = {
     identity_sources   = var.authorizer.identity_sources

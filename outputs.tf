@@ -26,17 +26,32 @@ output "integration_request_parameters" {
 
 output "lambda_function_arn" {
   description = "ARN of the authorizer Lambda function."
-  value       = module.function.function_arn
+  value       = module.function.lambda_function_arn
+}
+
+output "lambda_function_invoke_arn" {
+  description = "Invoke ARN of the authorizer Lambda function (for authorizers you create yourself, e.g. on another API)."
+  value       = module.function.lambda_function_invoke_arn
 }
 
 output "lambda_function_name" {
   description = "Name of the authorizer Lambda function."
-  value       = module.function.function_name
+  value       = module.function.lambda_function_name
 }
 
 output "lambda_role_arn" {
   description = "ARN of the authorizer function's IAM role."
-  value       = module.function.role_arn
+  value       = module.function.lambda_role_arn
+}
+
+output "lambda_role_name" {
+  description = "Name of the authorizer function's IAM role (to attach more policies, e.g. for a customer managed key)."
+  value       = module.function.lambda_role_name
+}
+
+output "log_group_arn" {
+  description = "ARN of the authorizer function's CloudWatch log group (for metric filters and subscriptions)."
+  value       = module.function.log_group_arn
 }
 
 output "log_group_name" {

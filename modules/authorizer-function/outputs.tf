@@ -1,29 +1,39 @@
-output "context_key" {
+output "authorizer_context_key" {
   description = "The authorizer context key under which the function returns \"Bearer <jwt>\"."
   value       = local.context_key
 }
 
-output "function_arn" {
+output "lambda_function_arn" {
   description = "ARN of the Lambda function."
   value       = aws_lambda_function.this.arn
 }
 
-output "function_invoke_arn" {
+output "lambda_function_invoke_arn" {
   description = "Invoke ARN of the Lambda function, for an API Gateway authorizer's `authorizer_uri`."
   value       = aws_lambda_function.this.invoke_arn
 }
 
-output "function_name" {
+output "lambda_function_name" {
   description = "Name of the Lambda function."
   value       = aws_lambda_function.this.function_name
+}
+
+output "lambda_role_arn" {
+  description = "ARN of the function's IAM role."
+  value       = aws_iam_role.this.arn
+}
+
+output "lambda_role_name" {
+  description = "Name of the function's IAM role."
+  value       = aws_iam_role.this.name
+}
+
+output "log_group_arn" {
+  description = "ARN of the function's CloudWatch log group."
+  value       = aws_cloudwatch_log_group.this.arn
 }
 
 output "log_group_name" {
   description = "Name of the function's CloudWatch log group."
   value       = aws_cloudwatch_log_group.this.name
-}
-
-output "role_arn" {
-  description = "ARN of the function's IAM role."
-  value       = aws_iam_role.this.arn
 }

@@ -48,7 +48,7 @@ run "environment_follows_the_lambda_contract" {
   }
 
   assert {
-    condition     = output.context_key == "Authorization"
+    condition     = output.authorizer_context_key == "Authorization"
     error_message = "The packaged Lambda puts the JWT under the Authorization context key."
   }
 }

@@ -2,47 +2,86 @@ locals {
   context_key = module.function.authorizer_context_key
 
   # Scopes per route: those given for methods managed elsewhere plus those of `routes`.
-  _route_scopes = { for key, route in var.routes : key => route.scopes if length(route.scopes) > 0 }
+  _scope_routes = { for key, scopes in coalesce(try(var.scopes.routes, null), {}) : key => [for scope in scopes : tostring(scope)] }
+  _route_scopes = { for key, route in var.routes : key => [for scope in route.scopes : tostring(scope)] if length(route.scopes) > 0 }
   route_scopes = {
-    for key in setunion(keys(var.scopes.routes), keys(local._route_scopes)) :
-    key => distinct(concat(lookup(var.scopes.routes, key, []), lookup(local._route_scopes, key, [])))
+    for key in setunion(keys(local._scope_routes), keys(local._route_scopes)) :
+    key => distinct(concat(try(local._scope_routes[key], []), try(local._route_scopes[key], [])))
   }
 
-  # "GET /orders/{id}" -> method GET, path parameters ["id"] (a greedy "{proxy+}" gives "proxy").
+  # A decision that depends on the route must have the route in API Gateway's cache key: a
+  # REQUEST authorizer keyed by token, method and resource. The Lambda compares the event's
+  # "METHOD /template" with the route keys exactly, so no spelling of a path (a trailing
+  # slash, say) reaches another decision.
+  _route_identity_sources = ["method.request.header.Authorization", "context.httpMethod", "context.resourceId"]
+  _user_identity_sources  = try(var.authorizer.identity_sources, null)
+  authorizer_type = coalesce(
+    try(var.authorizer.type, null),
+    length(local.route_scopes) > 0 || local._user_identity_sources != null ? "REQUEST" : "TOKEN",
+  )
+  identity_sources = (
+    local.authorizer_type == "TOKEN"
+    ? ["method.request.header.Authorization"]
+    : distinct(concat(
+      coalesce(local._user_identity_sources, ["method.request.header.Authorization"]),
+      length(local.route_scopes) > 0 ? local._route_identity_sources : [],
+    ))
+  )
+
+  # "GET /orders/{id}" -> method GET, path /orders/{id}, path parameters ["id"] ("{proxy+}" gives "proxy").
+  _route_paths = { for key in keys(var.routes) : key => split(" ", key)[1] }
   _route_path_parameters = {
-    for key in keys(var.routes) : key => [
-      for segment in split("/", split(" ", key)[1]) :
+    for key, path in local._route_paths : key => [
+      for segment in split("/", path) :
       trimsuffix(trimprefix(trimsuffix(segment, "}"), "{"), "+") if startswith(segment, "{")
     ]
   }
   routes = {
     for key, route in var.routes : key => {
-      http_method = split(" ", key)[0]
-      resource_id = route.resource_id
+      http_method   = split(" ", key)[0]
+      resource_id   = route.resource.id
+      resource_path = try(route.resource.path, null)
       integration = merge(route.integration, {
         request_parameters = merge(
           { for name in local._route_path_parameters[key] : "integration.request.path.${name}" => "method.request.path.${name}" },
-          route.integration.request_parameters,
+          try(route.integration.request_parameters, {}),
         )
       })
       request_parameters = merge(
         { for name in local._route_path_parameters[key] : "method.request.path.${name}" => true },
-        route.request_parameters,
+        try(route.request_parameters, {}),
       )
     }
   }
+  # A route whose key names another path than its resource would protect the wrong method.
+  mismatched_routes = [
+    for key, route in local.routes : "routes[${jsonencode(key)}] is on resource ${route.resource_path}"
+    if route.resource_path != null && route.resource_path != local._route_paths[key]
+  ]
+
+  # The submodules take typed objects; attributes left out become null and take their defaults.
+  introspection = {
+    for name in ["cache_max_entries", "cache_ttl_seconds", "client_id", "client_secret_arn", "client_secret_kms_key_arn", "client_secret_parameter_arn", "endpoint", "response_format", "retries", "timeout_seconds"] :
+    name => try(var.introspection[name], null)
+  }
+  function = {
+    for name in ["architecture", "code_signing_config_arn", "kms_key_arn", "layers", "log_kms_key_arn", "log_level", "log_retention_in_days", "logging_config", "memory_size", "package", "reserved_concurrent_executions", "runtime", "timeout", "tracing_mode", "vpc"] :
+    name => try(var.function[name], null)
+  }
+  iam = { for name in ["existing_role_arn", "permissions_boundary_arn", "role_name", "role_path"] : name => try(var.iam[name], null) }
 }
 
 module "function" {
   source = "./modules/authorizer-function"
 
   name          = var.name
-  function      = var.function
-  introspection = var.introspection
+  function      = local.function
+  iam           = local.iam
+  introspection = local.introspection
   authorization = {
-    context_claims  = var.authorizer.context_claims
-    policy_resource = var.authorizer.policy_resource
-    required_scopes = var.scopes.required
+    context_claims  = try(var.authorizer.context_claims, null)
+    policy_resource = try(var.authorizer.policy_resource, null)
+    required_scopes = try(coalesce(var.scopes.required, []), [])
     route_scopes    = local.route_scopes
   }
 
@@ -59,9 +98,9 @@ module "authorizer" {
     name       = module.function.lambda_function_name
   }
   authorizer = {
-    identity_sources   = var.authorizer.identity_sources
-    result_ttl_seconds = var.authorizer.result_ttl_seconds
-    type               = var.authorizer.type
+    identity_sources   = local.identity_sources
+    result_ttl_seconds = try(var.authorizer.result_ttl_seconds, null)
+    type               = local.authorizer_type
   }
 }
 

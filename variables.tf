@@ -1,48 +1,178 @@
+################################################################################
+# Security-relevant inputs are typed `any` on purpose: Terraform converts an object argument to
+# its declared type and drops attributes it does not know without a word, so `scope = [...]` for
+# `scopes` would silently leave a route open. These inputs reject unknown attributes instead, by
+# name, and main.tf builds the typed values the submodules take.
+################################################################################
+
 variable "authorizer" {
-  description = "How API Gateway calls the function and uses its answer. `type`: `TOKEN` (the Authorization header, checked against a bearer expression first) or `REQUEST` (with `identity_sources` as the cache key). `result_ttl_seconds`: API Gateway's cache of decisions per token, 0-3600. `policy_resource`: `stage` (one Allow for the whole stage, so a cached decision is right on every path) or `method` (the exact method ARN; only with `result_ttl_seconds = 0`). `context_claims`: token claims copied into the authorizer context (default `sub scope client_id`)."
-  type = object({
-    context_claims     = optional(list(string))
-    identity_sources   = optional(list(string))
-    policy_resource    = optional(string, "stage")
-    result_ttl_seconds = optional(number, 300)
-    type               = optional(string)
-  })
-  default  = {}
-  nullable = false
+  description = "How API Gateway calls the function and uses its answer. `type`: `TOKEN` (the Authorization header only, checked against a bearer expression first) or `REQUEST`; by default TOKEN, or REQUEST keyed by token and route (`method.request.header.Authorization`, `context.httpMethod`, `context.resourceId`) whenever a route has scopes. `identity_sources`: a REQUEST authorizer's cache key (the route-pinning sources are added when routes have scopes). `result_ttl_seconds`: API Gateway's cache of decisions, 0-3600 (default 300). `policy_resource`: `stage` (default) or `method` (only with `result_ttl_seconds = 0`). `context_claims`: token claims copied into the authorizer context (default `sub scope client_id`)."
+  type        = any
+  default     = {}
+  nullable    = false
 
   validation {
-    condition     = var.authorizer.policy_resource != "method" || var.authorizer.result_ttl_seconds == 0
+    condition     = can(keys(var.authorizer)) && length(setsubtract(try(keys(var.authorizer), []), ["context_claims", "identity_sources", "policy_resource", "result_ttl_seconds", "type"])) == 0
+    error_message = "authorizer must be an object with the attributes context_claims, identity_sources, policy_resource, result_ttl_seconds, type; it has ${join(", ", [for key in sort(setsubtract(try(keys(var.authorizer), []), ["context_claims", "identity_sources", "policy_resource", "result_ttl_seconds", "type"])) : "\"${key}\""])}."
+  }
+
+  validation {
+    condition     = contains(["TOKEN", "REQUEST", "-"], try(coalesce(try(var.authorizer.type, null), "-"), "-"))
+    error_message = "authorizer.type must be \"TOKEN\" or \"REQUEST\"."
+  }
+
+  validation {
+    condition     = can(tonumber(try(var.authorizer.result_ttl_seconds, 300))) && try(var.authorizer.result_ttl_seconds >= 0 && var.authorizer.result_ttl_seconds <= 3600 && floor(var.authorizer.result_ttl_seconds) == var.authorizer.result_ttl_seconds, true)
+    error_message = "authorizer.result_ttl_seconds must be a whole number of seconds from 0 to 3600."
+  }
+
+  validation {
+    condition     = contains(["stage", "method"], try(coalesce(try(var.authorizer.policy_resource, null), "stage"), ""))
+    error_message = "authorizer.policy_resource must be \"stage\" or \"method\"."
+  }
+
+  validation {
+    condition     = try(var.authorizer.policy_resource, null) != "method" || try(var.authorizer.result_ttl_seconds, 300) == 0
     error_message = "authorizer.policy_resource = \"method\" needs authorizer.result_ttl_seconds = 0: API Gateway reuses a cached policy on every method, and a policy naming one method denies the others."
+  }
+
+  validation {
+    condition = try(var.authorizer.identity_sources, null) == null || try(length(var.authorizer.identity_sources) > 0 && alltrue([
+      for source in var.authorizer.identity_sources :
+      can(regex("^(method\\.request\\.(header|querystring|multivaluequerystring|multivalueheader)\\.[A-Za-z0-9._-]+|stageVariables\\.[A-Za-z0-9_]+|context\\.[A-Za-z0-9.]+)$", source))
+    ]), false)
+    error_message = "authorizer.identity_sources must be a non-empty list of request values such as method.request.header.Authorization or context.resourceId."
+  }
+
+  validation {
+    condition     = try(var.authorizer.identity_sources, null) == null || try(var.authorizer.type, null) != "TOKEN"
+    error_message = "authorizer.identity_sources needs authorizer.type = \"REQUEST\": a TOKEN authorizer reads method.request.header.Authorization only."
+  }
+
+  validation {
+    condition = (
+      try(var.authorizer.identity_sources, null) == null
+      || try(var.authorizer.result_ttl_seconds, 300) == 0
+      || contains(try([for source in var.authorizer.identity_sources : lower(source)], []), "method.request.header.authorization")
+    )
+    error_message = "authorizer.identity_sources must include method.request.header.Authorization while authorizer.result_ttl_seconds is above 0: API Gateway caches one decision per identity-source values, and would serve the first caller's Allow, with that caller's JWT, to everyone (got ${jsonencode(try(var.authorizer.identity_sources, null))})."
+  }
+
+  validation {
+    condition = try(var.authorizer.context_claims, null) == null || try(alltrue([
+      for claim in var.authorizer.context_claims : can(regex("^[A-Za-z0-9_.:-]+$", claim)) && claim != "Authorization"
+    ]), false)
+    error_message = "authorizer.context_claims must be claim names (letters, digits, _ . : -) and must not be Authorization, the key that carries the JWT."
   }
 }
 
 variable "function" {
-  description = "The Lambda function (see modules/authorizer-function): `architecture` (arm64), `runtime` (python3.13 or python3.12), `memory_size` (256), `timeout` (10), `log_level` (INFO), `log_retention_in_days` (365), `log_kms_key_arn`, `tracing_mode` (PassThrough or Active), `reserved_concurrent_executions` (-1), `code_signing_config_arn`, `vpc` (`subnet_ids`, `security_group_ids`) and `package` (default: the zip committed with this module; or `filename`; or `s3_bucket`, `s3_key`, `s3_object_version`, `source_code_hash`)."
-  type = object({
-    architecture                   = optional(string)
-    code_signing_config_arn        = optional(string)
-    log_kms_key_arn                = optional(string)
-    log_level                      = optional(string)
-    log_retention_in_days          = optional(number)
-    memory_size                    = optional(number)
-    reserved_concurrent_executions = optional(number)
-    runtime                        = optional(string)
-    timeout                        = optional(number)
-    tracing_mode                   = optional(string)
-    package = optional(object({
-      filename          = optional(string)
-      s3_bucket         = optional(string)
-      s3_key            = optional(string)
-      s3_object_version = optional(string)
-      source_code_hash  = optional(string)
-    }))
-    vpc = optional(object({
-      security_group_ids = list(string)
-      subnet_ids         = list(string)
-    }))
-  })
-  default  = {}
-  nullable = false
+  description = "The Lambda function: `architecture` (arm64), `runtime` (python3.13 or python3.12), `memory_size` (256), `timeout` (10), `log_level` (INFO), `log_retention_in_days` (365), `log_kms_key_arn` (KMS key ARN for the log group), `kms_key_arn` (KMS key ARN for the environment variables), `layers` (layer version ARNs), `logging_config` (`log_format` Text or JSON, `application_log_level`, `system_log_level`), `tracing_mode` (PassThrough or Active), `reserved_concurrent_executions` (-1, or 1 and more), `code_signing_config_arn`, `vpc` (`subnet_ids`, `security_group_ids`) and `package` (default: the zip committed with this module; or `filename`; or `s3_bucket`, `s3_key`, `s3_object_version`, `source_code_hash`). Unknown attributes are rejected."
+  type        = any
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = can(keys(var.function)) && length(setsubtract(try(keys(var.function), []), ["architecture", "code_signing_config_arn", "kms_key_arn", "layers", "log_kms_key_arn", "log_level", "log_retention_in_days", "logging_config", "memory_size", "package", "reserved_concurrent_executions", "runtime", "timeout", "tracing_mode", "vpc"])) == 0
+    error_message = "function must be an object with the attributes architecture, code_signing_config_arn, kms_key_arn, layers, log_kms_key_arn, log_level, log_retention_in_days, logging_config, memory_size, package, reserved_concurrent_executions, runtime, timeout, tracing_mode, vpc; it has ${join(", ", [for key in sort(setsubtract(try(keys(var.function), []), ["architecture", "code_signing_config_arn", "kms_key_arn", "layers", "log_kms_key_arn", "log_level", "log_retention_in_days", "logging_config", "memory_size", "package", "reserved_concurrent_executions", "runtime", "timeout", "tracing_mode", "vpc"])) : "\"${key}\""])}."
+  }
+
+  validation {
+    condition = alltrue([
+      for name, allowed in {
+        package        = ["filename", "s3_bucket", "s3_key", "s3_object_version", "source_code_hash"]
+        vpc            = ["security_group_ids", "subnet_ids"]
+        logging_config = ["application_log_level", "log_format", "system_log_level"]
+      } : try(var.function[name], null) == null || (can(keys(var.function[name])) && length(setsubtract(try(keys(var.function[name]), []), allowed)) == 0)
+    ])
+    error_message = "function.package takes filename, s3_bucket, s3_key, s3_object_version, source_code_hash; function.vpc takes security_group_ids, subnet_ids; function.logging_config takes application_log_level, log_format, system_log_level. Found: ${jsonencode({ for name in ["package", "vpc", "logging_config"] : name => try(sort(keys(var.function[name])), null) })}."
+  }
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], try(coalesce(try(var.function.architecture, null), "arm64"), ""))
+    error_message = "function.architecture must be \"arm64\" or \"x86_64\"."
+  }
+
+  validation {
+    condition     = contains(["python3.12", "python3.13"], try(coalesce(try(var.function.runtime, null), "python3.13"), ""))
+    error_message = "function.runtime must be \"python3.12\" or \"python3.13\"."
+  }
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARNING", "ERROR"], try(coalesce(try(var.function.log_level, null), "INFO"), ""))
+    error_message = "function.log_level must be one of DEBUG, INFO, WARNING, ERROR."
+  }
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, 0], try(coalesce(try(var.function.log_retention_in_days, null), 365), -1))
+    error_message = "function.log_retention_in_days must be a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, or 0 to keep logs forever)."
+  }
+
+  validation {
+    condition     = try(coalesce(try(var.function.memory_size, null), 256) >= 128 && coalesce(try(var.function.memory_size, null), 256) <= 10240, false)
+    error_message = "function.memory_size must be 128-10240 MB."
+  }
+
+  validation {
+    condition     = try(coalesce(try(var.function.timeout, null), 10) >= 1 && coalesce(try(var.function.timeout, null), 10) <= 30, false)
+    error_message = "function.timeout must be 1-30 seconds (API Gateway waits at most 29 seconds for an authorizer)."
+  }
+
+  validation {
+    condition     = try(coalesce(try(var.function.reserved_concurrent_executions, null), -1) == -1 || coalesce(try(var.function.reserved_concurrent_executions, null), -1) >= 1, false)
+    error_message = "function.reserved_concurrent_executions must be -1 (unreserved) or at least 1: 0 throttles the authorizer and every request would be a 500."
+  }
+
+  validation {
+    condition     = contains(["PassThrough", "Active"], try(coalesce(try(var.function.tracing_mode, null), "PassThrough"), ""))
+    error_message = "function.tracing_mode must be \"PassThrough\" or \"Active\"."
+  }
+
+  validation {
+    condition     = try(var.function.code_signing_config_arn, null) == null || can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:code-signing-config:csc-[a-z0-9]{17}$", var.function.code_signing_config_arn))
+    error_message = "function.code_signing_config_arn must be a Lambda code signing config ARN (arn:aws:lambda:REGION:ACCOUNT:code-signing-config:csc-...)."
+  }
+
+  validation {
+    condition     = try(var.function.log_kms_key_arn, null) == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.function.log_kms_key_arn))
+    error_message = "function.log_kms_key_arn must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID): CloudWatch Logs takes no alias."
+  }
+
+  validation {
+    condition     = try(var.function.kms_key_arn, null) == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.function.kms_key_arn))
+    error_message = "function.kms_key_arn must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID), the key that encrypts the function's environment variables."
+  }
+
+  validation {
+    condition = try(var.function.layers, null) == null || try(length(var.function.layers) <= 5 && alltrue([
+      for arn in var.function.layers : can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:layer:[A-Za-z0-9_-]+:[0-9]+$", arn))
+    ]), false)
+    error_message = "function.layers must be at most 5 Lambda layer version ARNs (arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION)."
+  }
+
+  validation {
+    condition = try(var.function.logging_config, null) == null || try(alltrue([
+      contains(["Text", "JSON"], coalesce(try(var.function.logging_config.log_format, null), "Text")),
+      contains(["-", "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"], coalesce(try(var.function.logging_config.application_log_level, null), "-")),
+      contains(["-", "DEBUG", "INFO", "WARN"], coalesce(try(var.function.logging_config.system_log_level, null), "-")),
+      (try(var.function.logging_config.log_format, "Text") == "JSON" || (try(var.function.logging_config.application_log_level, null) == null && try(var.function.logging_config.system_log_level, null) == null)),
+    ]), false)
+    error_message = "function.logging_config: log_format must be \"Text\" or \"JSON\"; application_log_level (TRACE, DEBUG, INFO, WARN, ERROR, FATAL) and system_log_level (DEBUG, INFO, WARN) need log_format = \"JSON\"."
+  }
+
+  validation {
+    condition = try(var.function.package, null) == null || try(alltrue([
+      try(var.function.package.filename, null) == null
+      ? (try(var.function.package.s3_bucket, null) == null) == (try(var.function.package.s3_key, null) == null)
+      : try(var.function.package.s3_bucket, null) == null && try(var.function.package.s3_key, null) == null,
+    ]), false)
+    error_message = "function.package takes either filename, or s3_bucket with s3_key; not both."
+  }
+
+  validation {
+    condition     = try(var.function.vpc, null) == null || try(length(var.function.vpc.subnet_ids) > 0 && length(var.function.vpc.security_group_ids) > 0, false)
+    error_message = "function.vpc needs at least one subnet id and one security group id."
+  }
 }
 
 variable "gateway_responses" {
@@ -60,21 +190,107 @@ variable "gateway_responses" {
   }
 }
 
+variable "iam" {
+  description = "The function's IAM role. By default the module creates one named after `name` with a unique suffix (IAM is global: the same configuration applied in two regions must not collide), allowed to write its log group and read the one secret. `role_name` (a fixed name), `role_path`, `permissions_boundary_arn`; or `existing_role_arn` to bring your own role: the module then creates and attaches nothing, and the role must grant what the README lists. Unknown attributes are rejected."
+  type        = any
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = can(keys(var.iam)) && length(setsubtract(try(keys(var.iam), []), ["existing_role_arn", "permissions_boundary_arn", "role_name", "role_path"])) == 0
+    error_message = "iam must be an object with the attributes existing_role_arn, permissions_boundary_arn, role_name, role_path; it has ${join(", ", [for key in sort(setsubtract(try(keys(var.iam), []), ["existing_role_arn", "permissions_boundary_arn", "role_name", "role_path"])) : "\"${key}\""])}."
+  }
+
+  validation {
+    condition     = try(var.iam.existing_role_arn, null) == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/([\\x21-\\x7E]+/)?[A-Za-z0-9+=,.@_-]{1,64}$", var.iam.existing_role_arn))
+    error_message = "iam.existing_role_arn must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)."
+  }
+
+  validation {
+    condition     = try(var.iam.existing_role_arn, null) == null || (try(var.iam.permissions_boundary_arn, null) == null && try(var.iam.role_name, null) == null && try(var.iam.role_path, null) == null)
+    error_message = "iam.existing_role_arn brings your own role: permissions_boundary_arn, role_name and role_path apply only to the role the module creates."
+  }
+
+  validation {
+    condition     = try(var.iam.permissions_boundary_arn, null) == null || can(regex("^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/([\\x21-\\x7E]+/)?[A-Za-z0-9+=,.@_-]{1,128}$", var.iam.permissions_boundary_arn))
+    error_message = "iam.permissions_boundary_arn must be an IAM managed policy ARN (arn:aws:iam::ACCOUNT:policy/NAME)."
+  }
+
+  validation {
+    condition     = try(var.iam.role_name, null) == null || can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.iam.role_name))
+    error_message = "iam.role_name must be 1-64 letters, digits or +=,.@_- characters."
+  }
+
+  validation {
+    condition     = try(var.iam.role_path, null) == null || can(regex("^/([\\x21-\\x7E]{1,510}/)?$", var.iam.role_path))
+    error_message = "iam.role_path must begin and end with / (for example /authorizers/)."
+  }
+}
+
 variable "introspection" {
-  description = "The identity server: `endpoint` (https; http only for loopback hosts), `client_id`, exactly one of `client_secret_arn` (a Secrets Manager secret) and `client_secret_parameter_arn` (an SSM SecureString parameter): never the secret itself, `client_secret_kms_key_arn` (the secret's customer managed key, if any), `response_format` (`jwt` or `rfc9701`), `timeout_seconds` (3), `retries` (1), and the function's in-memory cache: `cache_ttl_seconds` (300, 0-3600) and `cache_max_entries` (1000)."
-  type = object({
-    cache_max_entries           = optional(number)
-    cache_ttl_seconds           = optional(number)
-    client_id                   = string
-    client_secret_arn           = optional(string)
-    client_secret_kms_key_arn   = optional(string)
-    client_secret_parameter_arn = optional(string)
-    endpoint                    = string
-    response_format             = optional(string)
-    retries                     = optional(number)
-    timeout_seconds             = optional(number)
-  })
-  nullable = false
+  description = "The identity server: `endpoint` (https; http only for loopback hosts), `client_id`, exactly one of `client_secret_arn` (the full ARN of a Secrets Manager secret, with its 6-character suffix) and `client_secret_parameter_arn` (an SSM SecureString parameter ARN): never the secret itself, `client_secret_kms_key_arn` (the secret's customer managed key, if any), `response_format` (`jwt` or `rfc9701`), `timeout_seconds` (3), `retries` (1), and the function's in-memory cache: `cache_ttl_seconds` (300, 0-3600) and `cache_max_entries` (1000). Unknown attributes are rejected."
+  type        = any
+  nullable    = false
+
+  validation {
+    condition     = can(keys(var.introspection)) && length(setsubtract(try(keys(var.introspection), []), ["cache_max_entries", "cache_ttl_seconds", "client_id", "client_secret_arn", "client_secret_kms_key_arn", "client_secret_parameter_arn", "endpoint", "response_format", "retries", "timeout_seconds"])) == 0
+    error_message = "introspection must be an object with the attributes cache_max_entries, cache_ttl_seconds, client_id, client_secret_arn, client_secret_kms_key_arn, client_secret_parameter_arn, endpoint, response_format, retries, timeout_seconds; it has ${join(", ", [for key in sort(setsubtract(try(keys(var.introspection), []), ["cache_max_entries", "cache_ttl_seconds", "client_id", "client_secret_arn", "client_secret_kms_key_arn", "client_secret_parameter_arn", "endpoint", "response_format", "retries", "timeout_seconds"])) : "\"${key}\""])}."
+  }
+
+  validation {
+    condition     = can(regex("^(https://[^/?#@\\s]+|http://(localhost|127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|\\[::1\\])(:[0-9]{1,5})?)(/[^#\\s]*)?$", try(var.introspection.endpoint, "")))
+    error_message = "introspection.endpoint is required: an https:// URL without credentials or fragment (plain http only for localhost, 127.0.0.0/8 and [::1])."
+  }
+
+  validation {
+    condition     = try(length(trimspace(var.introspection.client_id)) > 0 && !can(regex("[[:cntrl:]]", var.introspection.client_id)), false)
+    error_message = "introspection.client_id is required and must not be empty or contain control characters."
+  }
+
+  validation {
+    condition     = (try(var.introspection.client_secret_arn, null) == null) != (try(var.introspection.client_secret_parameter_arn, null) == null)
+    error_message = "Set exactly one of introspection.client_secret_arn (Secrets Manager) and introspection.client_secret_parameter_arn (SSM Parameter Store)."
+  }
+
+  validation {
+    # The role may read exactly this ARN. Secrets Manager ARNs end in "-" and six random
+    # characters: a partial ARN would never match the real secret, and every request would fail.
+    condition     = try(var.introspection.client_secret_arn, null) == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$", var.introspection.client_secret_arn))
+    error_message = "introspection.client_secret_arn must be the full ARN of a Secrets Manager secret, ending in the secret's name, a hyphen and the six characters AWS adds: arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-AbCdEf (use aws_secretsmanager_secret.<name>.arn)."
+  }
+
+  validation {
+    condition     = try(var.introspection.client_secret_parameter_arn, null) == null || can(regex("^arn:aws[a-z-]*:ssm:[a-z0-9-]+:[0-9]{12}:parameter/[A-Za-z0-9/_.-]+$", var.introspection.client_secret_parameter_arn))
+    error_message = "introspection.client_secret_parameter_arn must be an SSM parameter ARN: arn:aws:ssm:REGION:ACCOUNT:parameter/NAME."
+  }
+
+  validation {
+    condition     = try(var.introspection.client_secret_kms_key_arn, null) == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.introspection.client_secret_kms_key_arn))
+    error_message = "introspection.client_secret_kms_key_arn must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)."
+  }
+
+  validation {
+    condition     = contains(["jwt", "rfc9701"], try(coalesce(try(var.introspection.response_format, null), "jwt"), ""))
+    error_message = "introspection.response_format must be \"jwt\" or \"rfc9701\"."
+  }
+
+  validation {
+    condition = try(alltrue([
+      coalesce(try(var.introspection.cache_ttl_seconds, null), 300) >= 0 && coalesce(try(var.introspection.cache_ttl_seconds, null), 300) <= 3600,
+      floor(coalesce(try(var.introspection.cache_ttl_seconds, null), 300)) == coalesce(try(var.introspection.cache_ttl_seconds, null), 300),
+      coalesce(try(var.introspection.cache_max_entries, null), 1000) >= 1 && coalesce(try(var.introspection.cache_max_entries, null), 1000) <= 100000,
+      floor(coalesce(try(var.introspection.cache_max_entries, null), 1000)) == coalesce(try(var.introspection.cache_max_entries, null), 1000),
+    ]), false)
+    error_message = "introspection.cache_ttl_seconds must be a whole number 0-3600 (0 disables the cache) and introspection.cache_max_entries 1-100000."
+  }
+
+  validation {
+    condition = try(alltrue([
+      coalesce(try(var.introspection.timeout_seconds, null), 3) >= 0.1 && coalesce(try(var.introspection.timeout_seconds, null), 3) <= 30,
+      contains([0, 1, 2, 3], coalesce(try(var.introspection.retries, null), 1)),
+    ]), false)
+    error_message = "introspection.timeout_seconds must be 0.1-30 and introspection.retries 0-3."
+  }
 }
 
 variable "name" {
@@ -98,42 +314,103 @@ variable "rest_api" {
 }
 
 variable "routes" {
-  description = "Methods this module creates behind the authorizer, keyed \"METHOD /path\" (the path as in API Gateway, e.g. `/orders/{id}`). `resource_id`: the API Gateway resource of that path. `scopes`: what the route needs on top of `scopes.required`. `integration`: the HTTP backend (`uri`, `type` HTTP_PROXY or HTTP, `http_method`, `request_parameters`, `timeout_milliseconds`, `connection_id`); path parameters are mapped for you. `request_parameters`: extra method request parameters."
-  type = map(object({
-    integration = object({
-      connection_id        = optional(string)
-      http_method          = optional(string)
-      request_parameters   = optional(map(string), {})
-      timeout_milliseconds = optional(number)
-      type                 = optional(string)
-      uri                  = string
-    })
-    request_parameters = optional(map(bool), {})
-    resource_id        = string
-    scopes             = optional(list(string), [])
-  }))
-  default  = {}
-  nullable = false
+  description = "Methods this module creates behind the authorizer, keyed \"METHOD /path\" (METHOD GET, POST, PUT, PATCH, DELETE, HEAD or ANY; the path exactly as API Gateway holds it: `/orders/{id}`, a final `{proxy+}`, no trailing slash). `resource`: the API Gateway resource of that path (`aws_api_gateway_resource.<name>`, or `{ id, path }`); its path must equal the key's. `scopes` (required: `[]` means nothing beyond `scopes.required`): what the route needs. `integration`: the HTTP backend (`uri`, `type` HTTP_PROXY or HTTP, `http_method`, `request_parameters`, `timeout_milliseconds`, `connection_id`); plain `http://` only to loopback or through a VPC link; path parameters are mapped for you. `request_parameters`: extra method request parameters. Unknown attributes are rejected."
+  type        = any
+  default     = {}
+  nullable    = false
 
   validation {
-    condition     = alltrue([for key in keys(var.routes) : can(regex("^[A-Z]+ /([A-Za-z0-9._~!$&'()*+,;=:@-]+|\\{[A-Za-z0-9_]+\\+?\\})?(/([A-Za-z0-9._~!$&'()*+,;=:@-]+|\\{[A-Za-z0-9_]+\\+?\\}))*$", key))])
-    error_message = "routes keys must be \"METHOD /path\", e.g. \"GET /orders\" or \"DELETE /orders/{id}\"."
+    condition     = can(keys(var.routes))
+    error_message = "routes must be a map of \"METHOD /path\" to route objects."
   }
 
   validation {
-    condition     = alltrue([for key in keys(var.routes) : contains(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "ANY"], split(" ", key)[0])])
-    error_message = "routes methods must be GET, POST, PUT, PATCH, DELETE, HEAD or ANY: OPTIONS (CORS preflight) carries no token and is never put behind the authorizer."
+    condition     = alltrue([for key in try(keys(var.routes), []) : can(regex("^(GET|POST|PUT|PATCH|DELETE|HEAD|ANY) (/|(/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\}))*/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\+?\\}))$", key))])
+    error_message = "routes keys must be \"METHOD /path\" with METHOD GET, POST, PUT, PATCH, DELETE, HEAD or ANY (OPTIONS, the CORS preflight, carries no token and is never put behind the authorizer) and the path as API Gateway holds it: segments of A-Za-z0-9._-, {name}, or a final {name+}; no empty segment or trailing slash. Not routable: ${join(", ", [for key in try(keys(var.routes), []) : jsonencode(key) if !can(regex("^(GET|POST|PUT|PATCH|DELETE|HEAD|ANY) (/|(/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\}))*/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\+?\\}))$", key))])}."
+  }
+
+  validation {
+    condition = alltrue([
+      for key, route in var.routes :
+      can(keys(route)) && length(setsubtract(try(keys(route), []), ["integration", "request_parameters", "resource", "scopes"])) == 0
+    ])
+    error_message = "routes entries take the attributes integration, request_parameters, resource, scopes (resource_id became resource: pass aws_api_gateway_resource.<name>). Unknown: ${join("; ", [for key, route in var.routes : "routes[${jsonencode(key)}]: ${join(", ", [for name in sort(setsubtract(try(keys(route), []), ["integration", "request_parameters", "resource", "scopes"])) : "\"${name}\""])}" if length(setsubtract(try(keys(route), []), ["integration", "request_parameters", "resource", "scopes"])) > 0])}."
+  }
+
+  validation {
+    condition = alltrue([
+      for key, route in var.routes :
+      try(length(route.scopes) >= 0 && alltrue([for scope in route.scopes : can(regex("^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$", scope))]), false)
+    ])
+    error_message = "Every route needs scopes: a list of RFC 6749 scope tokens, or [] for nothing beyond scopes.required (so that a misspelt attribute cannot leave a route open). Missing or invalid: ${join(", ", [for key, route in var.routes : "routes[${jsonencode(key)}].scopes" if !try(length(route.scopes) >= 0 && alltrue([for scope in route.scopes : can(regex("^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$", scope))]), false)])}."
+  }
+
+  validation {
+    condition = alltrue([
+      for key, route in var.routes : try(route.resource.id != null, false)
+    ])
+    error_message = "Every route needs resource: the aws_api_gateway_resource of its path (or { id, path }). Missing: ${join(", ", [for key, route in var.routes : "routes[${jsonencode(key)}].resource" if !try(route.resource.id != null, false)])}."
+  }
+
+  validation {
+    condition = alltrue([
+      for key, route in var.routes :
+      can(keys(route.integration)) && length(setsubtract(try(keys(route.integration), []), ["connection_id", "http_method", "request_parameters", "timeout_milliseconds", "type", "uri"])) == 0 && can(regex("^https?://[^\\s]+$", route.integration.uri))
+    ])
+    error_message = "Every route needs integration = { uri = \"https://...\" } with only the attributes connection_id, http_method, request_parameters, timeout_milliseconds, type, uri. Wrong: ${join(", ", [for key, route in var.routes : "routes[${jsonencode(key)}].integration" if !(can(keys(route.integration)) && length(setsubtract(try(keys(route.integration), []), ["connection_id", "http_method", "request_parameters", "timeout_milliseconds", "type", "uri"])) == 0 && can(regex("^https?://[^\\s]+$", route.integration.uri)))])}."
+  }
+
+  validation {
+    # The integration carries the JWT: in clear text it would cross the network readable by anyone on the path.
+    condition = alltrue([
+      for key, route in var.routes :
+      !startswith(lower(try(route.integration.uri, "")), "http://") || try(route.integration.connection_id, null) != null || can(regex("^http://(localhost|127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|\\[::1\\])([:/]|$)", lower(route.integration.uri)))
+    ])
+    error_message = "A plain http:// integration would send the JWT across the network in clear text: use https://, or a VPC link (integration.connection_id). Offending: ${join(", ", [for key, route in var.routes : "routes[${jsonencode(key)}].integration.uri" if !(!startswith(lower(try(route.integration.uri, "")), "http://") || try(route.integration.connection_id, null) != null || can(regex("^http://(localhost|127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|\\[::1\\])([:/]|$)", lower(route.integration.uri))))])}."
+  }
+
+  validation {
+    condition = alltrue([
+      for key, route in var.routes :
+      !contains([for name in try(keys(route.integration.request_parameters), []) : lower(name)], "integration.request.header.authorization")
+    ])
+    error_message = "routes[*].integration.request_parameters must not map integration.request.header.Authorization: it carries the JWT from the authorizer."
   }
 }
 
 variable "scopes" {
-  description = "Scopes the authorizer demands. `required`: every request. `routes`: \"METHOD /path\" (path parameters and `*` allowed; method ANY or `*` for all) to scopes, for methods managed outside this module; `routes[*].scopes` are added to these. A token that lacks a scope gets 403."
-  type = object({
-    required = optional(list(string), [])
-    routes   = optional(map(list(string)), {})
-  })
-  default  = {}
-  nullable = false
+  description = "Scopes the authorizer demands. `required`: every request. `routes`: \"METHOD /path\" (the route grammar of `routes`) to scopes, for methods managed outside this module; `routes[*].scopes` are added to these. A token that lacks a scope gets 403. Unknown attributes are rejected."
+  type        = any
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = can(keys(var.scopes)) && length(setsubtract(try(keys(var.scopes), []), ["required", "routes"])) == 0
+    error_message = "scopes must be an object with the attributes required, routes; it has ${join(", ", [for key in sort(setsubtract(try(keys(var.scopes), []), ["required", "routes"])) : "\"${key}\""])}. A misspelt attribute would be dropped and its scopes never enforced."
+  }
+
+  validation {
+    condition     = try(var.scopes.required, null) == null || try(alltrue([for scope in var.scopes.required : can(regex("^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$", scope))]), false)
+    error_message = "scopes.required must be a list of RFC 6749 scope tokens: printable ASCII without spaces, quotes or backslashes."
+  }
+
+  validation {
+    condition     = try(var.scopes.routes, null) == null || can(keys(var.scopes.routes))
+    error_message = "scopes.routes must be a map of \"METHOD /path\" to lists of scopes."
+  }
+
+  validation {
+    condition     = alltrue([for key in try(keys(var.scopes.routes), []) : can(regex("^(GET|POST|PUT|PATCH|DELETE|HEAD|ANY) (/|(/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\}))*/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\+?\\}))$", key))])
+    error_message = "scopes.routes keys must be \"METHOD /path\" with METHOD GET, POST, PUT, PATCH, DELETE, HEAD or ANY and the path as API Gateway holds it: segments of A-Za-z0-9._-, {name}, or a final {name+}; no empty segment, trailing slash or wildcard. Not routable, so never enforced: ${join(", ", [for key in try(keys(var.scopes.routes), []) : jsonencode(key) if !can(regex("^(GET|POST|PUT|PATCH|DELETE|HEAD|ANY) (/|(/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\}))*/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\+?\\}))$", key))])}."
+  }
+
+  validation {
+    condition = alltrue([
+      for key in try(keys(var.scopes.routes), []) :
+      try(length(var.scopes.routes[key]) > 0 && alltrue([for scope in var.scopes.routes[key] : can(regex("^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$", scope))]), false)
+    ])
+    error_message = "Each scopes.routes entry must be a non-empty list of RFC 6749 scope tokens. Wrong: ${join(", ", [for key in try(keys(var.scopes.routes), []) : "scopes.routes[${jsonencode(key)}]" if !try(length(var.scopes.routes[key]) > 0 && alltrue([for scope in var.scopes.routes[key] : can(regex("^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$", scope))]), false)])}."
+  }
 }
 
 variable "tags" {

@@ -36,8 +36,8 @@ module "phantom_token" {
 
   routes = {
     for key, route in local.routes : key => {
-      resource_id = aws_api_gateway_resource.this[route.path].id
-      scopes      = route.scopes
+      resource = aws_api_gateway_resource.this[route.path]
+      scopes   = route.scopes
       integration = {
         uri = "${trimsuffix(var.backend_url, "/")}/${route.path}"
       }

@@ -46,9 +46,22 @@ locals {
   ]
 }
 
+locals {
+  create_role = var.iam.existing_role_arn == null
+  role_arn    = local.create_role ? aws_iam_role.this[0].arn : var.iam.existing_role_arn
+  role_name   = local.create_role ? aws_iam_role.this[0].name : regex("[^/]+$", var.iam.existing_role_arn)
+}
+
 resource "aws_iam_role" "this" {
-  name        = var.name
-  description = "Phantom token authorizer ${var.name}: its log group and its client secret, nothing else"
+  count = local.create_role ? 1 : 0
+
+  # IAM is global: a fixed name would collide when the same configuration is applied in two
+  # regions, so by default the name gets a unique suffix.
+  name                 = var.iam.role_name
+  name_prefix          = var.iam.role_name == null ? "${substr(var.name, 0, 37)}-" : null
+  path                 = var.iam.role_path
+  permissions_boundary = var.iam.permissions_boundary_arn
+  description          = "Phantom token authorizer ${var.name}: its log group and its client secret, nothing else"
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
@@ -62,7 +75,9 @@ resource "aws_iam_role" "this" {
 }
 
 resource "aws_iam_role_policy" "this" {
+  count = local.create_role ? 1 : 0
+
   name   = var.name
-  role   = aws_iam_role.this.id
+  role   = aws_iam_role.this[0].id
   policy = jsonencode({ Version = "2012-10-17", Statement = local.policy_statements })
 }

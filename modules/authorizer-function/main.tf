@@ -52,7 +52,7 @@ resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_115:reserved concurrency is optional (function.reserved_concurrent_executions); reserving by default would take capacity from every other function in the account
   function_name                  = var.name
   description                    = "Phantom token authorizer: introspects opaque tokens at ${var.introspection.endpoint}"
-  role                           = aws_iam_role.this.arn
+  role                           = local.role_arn
   handler                        = "phantom_token.handler.lambda_handler"
   runtime                        = var.function.runtime
   architectures                  = [var.function.architecture]
@@ -60,6 +60,8 @@ resource "aws_lambda_function" "this" {
   timeout                        = var.function.timeout
   reserved_concurrent_executions = var.function.reserved_concurrent_executions
   code_signing_config_arn        = var.function.code_signing_config_arn
+  kms_key_arn                    = var.function.kms_key_arn
+  layers                         = var.function.layers
   filename                       = local.package_filename
   s3_bucket                      = var.function.package.s3_bucket
   s3_key                         = var.function.package.s3_key
@@ -72,6 +74,17 @@ resource "aws_lambda_function" "this" {
 
   environment {
     variables = local.environment
+  }
+
+  dynamic "logging_config" {
+    for_each = var.function.logging_config[*]
+
+    content {
+      log_format            = logging_config.value.log_format
+      log_group             = aws_cloudwatch_log_group.this.name
+      application_log_level = logging_config.value.application_log_level
+      system_log_level      = logging_config.value.system_log_level
+    }
   }
 
   tracing_config {
@@ -96,7 +109,7 @@ resource "aws_lambda_function" "this" {
   lifecycle {
     precondition {
       condition     = var.function.timeout >= var.introspection.timeout_seconds * (var.introspection.retries + 1) + 1
-      error_message = "function.timeout must leave room for every introspection attempt: at least introspection.timeout_seconds * (introspection.retries + 1) + 1 seconds."
+      error_message = "function.timeout must leave room for every introspection attempt: introspection.timeout_seconds * (introspection.retries + 1) + 1 = ${var.introspection.timeout_seconds} * (${var.introspection.retries} + 1) + 1 = ${var.introspection.timeout_seconds * (var.introspection.retries + 1) + 1} seconds, but function.timeout is ${var.function.timeout}."
     }
   }
 }

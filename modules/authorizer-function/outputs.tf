@@ -20,12 +20,12 @@ output "lambda_function_name" {
 
 output "lambda_role_arn" {
   description = "ARN of the function's IAM role."
-  value       = aws_iam_role.this.arn
+  value       = local.role_arn
 }
 
 output "lambda_role_name" {
   description = "Name of the function's IAM role."
-  value       = aws_iam_role.this.name
+  value       = local.role_name
 }
 
 output "log_group_arn" {

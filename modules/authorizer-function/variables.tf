@@ -1,5 +1,5 @@
 variable "authorization" {
-  description = "What the authorizer demands and forwards. `required_scopes`: scopes every request needs. `route_scopes`: \"METHOD /path\" (API Gateway path parameters and `*` allowed, method `ANY` or `*` for all) to the scopes that route needs on top. `policy_resource`: `stage` (one Allow for the whole stage; required when API Gateway caches decisions) or `method` (the exact method ARN; only with the authorizer cache off). `context_claims`: token claims copied into the authorizer context."
+  description = "What the authorizer demands and forwards. `required_scopes`: scopes every request needs. `route_scopes`: \"METHOD /path\" (the path as API Gateway holds it, e.g. `/orders/{id}`; method `ANY` for all) to the scopes that route needs on top. `policy_resource`: `stage` (one Allow for the whole stage; required when API Gateway caches decisions) or `method` (the exact method ARN; only with the authorizer cache off). `context_claims`: token claims copied into the authorizer context."
   type = object({
     context_claims  = optional(list(string), ["sub", "scope", "client_id"])
     policy_resource = optional(string, "stage")
@@ -25,9 +25,9 @@ variable "authorization" {
   validation {
     condition = alltrue([
       for key, scopes in var.authorization.route_scopes :
-      can(regex("^(GET|POST|PUT|PATCH|DELETE|HEAD|ANY|\\*) /[A-Za-z0-9._~!$&'()*+,;=:@{}/-]*$", key)) && length(scopes) > 0
+      can(regex("^(GET|POST|PUT|PATCH|DELETE|HEAD|ANY) (/|(/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\}))*/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\+?\\}))$", key)) && length(scopes) > 0
     ])
-    error_message = "Route scope keys must be \"METHOD /path\" (GET, POST, PUT, PATCH, DELETE, HEAD, ANY or *; OPTIONS is never authorized) and each route must name at least one scope."
+    error_message = "Route scope keys must be \"METHOD /path\" (GET, POST, PUT, PATCH, DELETE, HEAD or ANY; OPTIONS is never authorized) with the path as API Gateway holds it (segments of A-Za-z0-9._-, {name}, a final {name+}; no empty segment or trailing slash), and each route must name at least one scope. Wrong: ${join(", ", [for key, scopes in var.authorization.route_scopes : jsonencode(key) if !(can(regex("^(GET|POST|PUT|PATCH|DELETE|HEAD|ANY) (/|(/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\}))*/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\+?\\}))$", key)) && length(scopes) > 0)])}."
   }
 
   validation {
@@ -43,6 +43,8 @@ variable "function" {
   type = object({
     architecture                   = optional(string, "arm64")
     code_signing_config_arn        = optional(string)
+    kms_key_arn                    = optional(string)
+    layers                         = optional(list(string), [])
     log_kms_key_arn                = optional(string)
     log_level                      = optional(string, "INFO")
     log_retention_in_days          = optional(number, 365)
@@ -51,6 +53,11 @@ variable "function" {
     runtime                        = optional(string, "python3.13")
     timeout                        = optional(number, 10)
     tracing_mode                   = optional(string, "PassThrough")
+    logging_config = optional(object({
+      application_log_level = optional(string)
+      log_format            = optional(string, "Text")
+      system_log_level      = optional(string)
+    }))
     package = optional(object({
       filename          = optional(string)
       s3_bucket         = optional(string)
@@ -92,8 +99,8 @@ variable "function" {
   }
 
   validation {
-    condition     = var.function.reserved_concurrent_executions >= -1
-    error_message = "function.reserved_concurrent_executions must be -1 (unreserved) or a number of executions."
+    condition     = var.function.reserved_concurrent_executions == -1 || var.function.reserved_concurrent_executions >= 1
+    error_message = "function.reserved_concurrent_executions must be -1 (unreserved) or at least 1: 0 throttles the authorizer and every request would be a 500."
   }
 
   validation {
@@ -102,10 +109,35 @@ variable "function" {
   }
 
   validation {
-    condition = alltrue([
-      for arn in [var.function.code_signing_config_arn, var.function.log_kms_key_arn] : arn == null || can(regex("^arn:aws[a-z-]*:(lambda|kms):[a-z0-9-]+:[0-9]{12}:(code-signing-config:csc-[a-z0-9]{17}|key/[A-Za-z0-9-]+|alias/[A-Za-z0-9/_-]+)$", arn))
+    condition     = var.function.code_signing_config_arn == null || can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:code-signing-config:csc-[a-z0-9]{17}$", var.function.code_signing_config_arn))
+    error_message = "function.code_signing_config_arn must be a Lambda code signing config ARN (arn:aws:lambda:REGION:ACCOUNT:code-signing-config:csc-...)."
+  }
+
+  validation {
+    condition     = var.function.log_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.function.log_kms_key_arn))
+    error_message = "function.log_kms_key_arn must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID): CloudWatch Logs takes no alias."
+  }
+
+  validation {
+    condition     = var.function.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.function.kms_key_arn))
+    error_message = "function.kms_key_arn must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID), the key that encrypts the function's environment variables."
+  }
+
+  validation {
+    condition = length(var.function.layers) <= 5 && alltrue([
+      for arn in var.function.layers : can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:layer:[A-Za-z0-9_-]+:[0-9]+$", arn))
     ])
-    error_message = "function.code_signing_config_arn must be a Lambda code signing config ARN and function.log_kms_key_arn a KMS key ARN."
+    error_message = "function.layers must be at most 5 Lambda layer version ARNs (arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION)."
+  }
+
+  validation {
+    condition = var.function.logging_config == null ? true : alltrue([
+      contains(["Text", "JSON"], var.function.logging_config.log_format),
+      contains(["-", "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"], coalesce(var.function.logging_config.application_log_level, "-")),
+      contains(["-", "DEBUG", "INFO", "WARN"], coalesce(var.function.logging_config.system_log_level, "-")),
+      var.function.logging_config.log_format == "JSON" || (var.function.logging_config.application_log_level == null && var.function.logging_config.system_log_level == null),
+    ])
+    error_message = "function.logging_config: log_format must be \"Text\" or \"JSON\"; application_log_level (TRACE, DEBUG, INFO, WARN, ERROR, FATAL) and system_log_level (DEBUG, INFO, WARN) need log_format = \"JSON\"."
   }
 
   validation {
@@ -120,6 +152,43 @@ variable "function" {
   validation {
     condition     = var.function.vpc == null || try(length(var.function.vpc.subnet_ids) > 0 && length(var.function.vpc.security_group_ids) > 0, false)
     error_message = "function.vpc needs at least one subnet id and one security group id."
+  }
+}
+
+variable "iam" {
+  description = "The function's IAM role. By default one is created, named after `name` with a unique suffix so that the same configuration can be applied in several regions (IAM is global). `role_name` fixes the name, `role_path` and `permissions_boundary_arn` apply to the created role; `existing_role_arn` brings your own role: the module then creates and attaches nothing."
+  type = object({
+    existing_role_arn        = optional(string)
+    permissions_boundary_arn = optional(string)
+    role_name                = optional(string)
+    role_path                = optional(string, "/")
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.iam.existing_role_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/([\\x21-\\x7E]+/)?[A-Za-z0-9+=,.@_-]{1,64}$", var.iam.existing_role_arn))
+    error_message = "iam.existing_role_arn must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)."
+  }
+
+  validation {
+    condition     = var.iam.existing_role_arn == null || (var.iam.permissions_boundary_arn == null && var.iam.role_name == null && var.iam.role_path == "/")
+    error_message = "iam.existing_role_arn brings your own role: permissions_boundary_arn, role_name and role_path apply only to the role the module creates."
+  }
+
+  validation {
+    condition     = var.iam.permissions_boundary_arn == null || can(regex("^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/([\\x21-\\x7E]+/)?[A-Za-z0-9+=,.@_-]{1,128}$", var.iam.permissions_boundary_arn))
+    error_message = "iam.permissions_boundary_arn must be an IAM managed policy ARN (arn:aws:iam::ACCOUNT:policy/NAME)."
+  }
+
+  validation {
+    condition     = var.iam.role_name == null || can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.iam.role_name))
+    error_message = "iam.role_name must be 1-64 letters, digits or +=,.@_- characters."
+  }
+
+  validation {
+    condition     = can(regex("^/([\\x21-\\x7E]{1,510}/)?$", var.iam.role_path))
+    error_message = "iam.role_path must begin and end with / (for example /authorizers/)."
   }
 }
 
@@ -155,8 +224,8 @@ variable "introspection" {
   }
 
   validation {
-    condition     = var.introspection.client_secret_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$", var.introspection.client_secret_arn))
-    error_message = "introspection.client_secret_arn must be a Secrets Manager secret ARN: arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME."
+    condition     = var.introspection.client_secret_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$", var.introspection.client_secret_arn))
+    error_message = "introspection.client_secret_arn must be the full ARN of a Secrets Manager secret, ending in the secret's name, a hyphen and the six characters AWS adds: arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-AbCdEf (use aws_secretsmanager_secret.<name>.arn)."
   }
 
   validation {

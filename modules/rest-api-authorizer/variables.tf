@@ -30,6 +30,11 @@ variable "authorizer" {
   }
 
   validation {
+    condition     = var.authorizer.result_ttl_seconds == 0 || contains([for source in var.authorizer.identity_sources : lower(source)], "method.request.header.authorization")
+    error_message = "authorizer.identity_sources must include method.request.header.Authorization while authorizer.result_ttl_seconds is above 0: API Gateway caches one decision per identity-source values, and would serve the first caller's Allow, with that caller's JWT, to everyone."
+  }
+
+  validation {
     condition     = var.authorizer.type == "REQUEST" || join(",", var.authorizer.identity_sources) == "method.request.header.Authorization"
     error_message = "A TOKEN authorizer reads method.request.header.Authorization only; use type = \"REQUEST\" for other identity sources."
   }

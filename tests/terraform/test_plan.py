@@ -107,13 +107,37 @@ def test_plan_reads_nothing_from_aws(planned: Callable[[str], Plan], root: str) 
 # -- the authorizer ----------------------------------------------------------------------
 
 
-def test_authorizer_defaults_to_a_cached_token_authorizer(complete_plan: Plan) -> None:
-    authorizer = complete_plan.values(AUTHORIZER)
+def test_authorizer_defaults_to_a_cached_token_authorizer(minimal_plan: Plan) -> None:
+    _, authorizer = minimal_plan.one("aws_api_gateway_authorizer")
 
     assert authorizer["type"] == "TOKEN"
     assert authorizer["identity_source"] == "method.request.header.Authorization"
     assert authorizer["authorizer_result_ttl_in_seconds"] == 300
+
+
+def test_route_scopes_pin_the_route_in_the_cache_key(complete_plan: Plan) -> None:
+    # GIVEN routes with scopes: one cached decision per token AND route (method, resource), so
+    # no spelling of a path can reach another route's decision (DESIGN.md, issue 5).
+    authorizer = complete_plan.values(AUTHORIZER)
+
+    assert authorizer["type"] == "REQUEST"
+    assert authorizer["identity_source"] == (
+        "method.request.header.Authorization,context.httpMethod,context.resourceId"
+    )
+    assert authorizer["authorizer_result_ttl_in_seconds"] == 300
+    assert authorizer.get("identity_validation_expression") is None
     assert complete_plan.references(AUTHORIZER, "authorizer_uri")[0] == "var.function.invoke_arn"
+
+
+def test_scopes_for_routes_managed_elsewhere_pin_the_route_too(existing_api_plan: Plan) -> None:
+    authorizer = existing_api_plan.values(AUTHORIZER)
+
+    assert authorizer["type"] == "REQUEST"
+    assert authorizer["identity_source"].split(",") == [
+        "method.request.header.Authorization",
+        "context.httpMethod",
+        "context.resourceId",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -132,9 +156,10 @@ def test_authorizer_defaults_to_a_cached_token_authorizer(complete_plan: Plan) -
         ("", False),
     ],
 )
-def test_bearer_validation_expression(complete_plan: Plan, header: str, accepted: bool) -> None:
+def test_bearer_validation_expression(minimal_plan: Plan, header: str, accepted: bool) -> None:
     # API Gateway matches the whole header value (Java regex; this subset reads the same in re).
-    expression = complete_plan.values(AUTHORIZER)["identity_validation_expression"]
+    _, authorizer = minimal_plan.one("aws_api_gateway_authorizer")
+    expression = authorizer["identity_validation_expression"]
 
     assert (re.fullmatch(expression, header) is not None) is accepted
 
@@ -158,8 +183,10 @@ def test_request_authorizer_without_cache(full_plan: Plan) -> None:
     _, authorizer = full_plan.one("aws_api_gateway_authorizer")
 
     assert authorizer["type"] == "REQUEST"
+    # The caller's identity sources, then the route-pinning ones (routes have scopes).
     assert authorizer["identity_source"] == (
-        "method.request.header.Authorization,method.request.header.X-Tenant"
+        "method.request.header.Authorization,method.request.header.X-Tenant,"
+        "context.httpMethod,context.resourceId"
     )
     assert authorizer["authorizer_result_ttl_in_seconds"] == 0
     # identityValidationExpression applies to TOKEN authorizers only.
@@ -279,7 +306,8 @@ def test_lambda_environment_with_every_setting(full_plan: Plan) -> None:
     # Scopes given for routes managed elsewhere and those of `routes` are merged per route.
     assert json.loads(environment["ROUTE_SCOPES"]) == {
         "GET /orders/{id}": "orders:audit orders:read",
-        "GET /reports/*": "reports:read",
+        "GET /reports/{proxy+}": "reports:read",
+        "POST /legacy": "legacy:write",
     }
     assert environment["POLICY_RESOURCE"] == "method"
     assert environment["INTROSPECTION_RESPONSE"] == "rfc9701"
@@ -318,9 +346,40 @@ def test_lambda_optional_settings(full_plan: Plan) -> None:
     assert function["tracing_config"] == [{"mode": "Active"}]
     assert function["reserved_concurrent_executions"] == 20
     assert function["code_signing_config_arn"].startswith("arn:aws:lambda:")
+    assert function["kms_key_arn"].endswith(":key/66666666-7777-8888-9999-000000000000")
+    assert function["layers"] == ["arn:aws:lambda:eu-west-1:123456789012:layer:observability:3"]
+    assert function["logging_config"] == [
+        {
+            "application_log_level": "INFO",
+            "log_format": "JSON",
+            "log_group": "/aws/lambda/full",
+            "system_log_level": "WARN",
+        }
+    ]
     _, log_group = full_plan.one("aws_cloudwatch_log_group")
     assert log_group["kms_key_id"].startswith("arn:aws:kms:")
     assert log_group["retention_in_days"] == 731
+
+
+def test_iam_role_settings(full_plan: Plan, minimal_plan: Plan) -> None:
+    _, role = full_plan.one("aws_iam_role")
+    assert role["name"] == "full-authorizer"
+    assert role["path"] == "/authorizers/"
+    assert role["permissions_boundary"] == "arn:aws:iam::123456789012:policy/platform-boundary"
+    # IAM is global: by default the name gets a unique suffix, so two regions never collide.
+    _, role = minimal_plan.one("aws_iam_role")
+    assert role["name_prefix"] == "minimal-"
+    assert role.get("name") is None
+
+
+def test_an_existing_role_is_used_as_it_is(planned: Callable[[str], Plan]) -> None:
+    plan = planned("tests/terraform/fixtures/existing-role")
+    _, function = plan.one("aws_lambda_function")
+
+    assert function["role"] == "arn:aws:iam::123456789012:role/platform/authorizer"
+    assert not plan.addresses("aws_iam_role")
+    assert not plan.addresses("aws_iam_role_policy")
+    assert plan.outputs()["lambda_role_name"] == "authorizer"
 
 
 # -- gateway responses, deployment, outputs ----------------------------------------------

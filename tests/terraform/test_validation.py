@@ -21,31 +21,78 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.plan
 
 FIXTURES = "tests/terraform/fixtures"
-# module call in the fixture -> the message its plan error must contain
+# module call in invalid-root-inputs -> what its plan error must say. Every message names the
+# root input and the offending key or value, and the error points at the caller's argument.
 ROOT_INPUTS = {
-    "route_key_without_method": 'routes keys must be "METHOD /path"',
-    "route_options": "OPTIONS (CORS preflight) carries no token and is never put behind the "
-    "authorizer",
+    "route_key_without_method": 'routes keys must be "METHOD /path" with METHOD GET, POST',
+    "route_options": 'OPTIONS, the CORS preflight, carries no token and is never put behind the '
+    'authorizer) and the path as API Gateway holds it: segments of A-Za-z0-9._-, {name}, or a '
+    'final {name+}; no empty segment or trailing slash. Not routable: "OPTIONS /orders".',
     "policy_method_with_cache": 'authorizer.policy_resource = "method" needs '
     "authorizer.result_ttl_seconds = 0",
     "cors_origin_with_path": 'gateway_responses.cors_allowed_origin must be "*" or an origin',
-}
-SUBMODULE_INPUTS = {
-    "endpoint_plain_http": "introspection.endpoint must be an https:// URL",
+    "endpoint_plain_http": "introspection.endpoint is required: an https:// URL",
     "authorizer_ttl_out_of_range": "authorizer.result_ttl_seconds must be a whole number of "
     "seconds from 0 to 3600",
     "response_format_unknown": 'introspection.response_format must be "jwt" or "rfc9701"',
-    "secret_arn_malformed": "introspection.client_secret_arn must be a Secrets Manager secret ARN",
+    "secret_arn_malformed": "introspection.client_secret_arn must be the full ARN of a Secrets "
+    "Manager secret",
+    "secret_arn_partial": "introspection.client_secret_arn must be the full ARN of a Secrets "
+    "Manager secret, ending in the secret's name, a hyphen and the six characters AWS adds",
     "secret_twice": "Set exactly one of introspection.client_secret_arn (Secrets Manager) and "
     "introspection.client_secret_parameter_arn",
-    "client_id_empty": "introspection.client_id must not be empty",
-    "scope_with_quote": "Scopes must be RFC 6749 scope tokens",
-    "route_scopes_key": 'Route scope keys must be "METHOD /path"',
+    "client_id_empty": "introspection.client_id is required and must not be empty",
+    "introspection_typo": "introspection must be an object with the attributes "
+    "cache_max_entries, cache_ttl_seconds, client_id, client_secret_arn, "
+    "client_secret_kms_key_arn, client_secret_parameter_arn, endpoint, response_format, retries, "
+    'timeout_seconds; it has "client_secret_kms_key".',
+    "scope_with_quote": "scopes.required must be a list of RFC 6749 scope tokens",
+    "scopes_require_typo": 'scopes must be an object with the attributes required, routes; it has '
+    '"require". A misspelt attribute would be dropped and its scopes never enforced.',
+    "route_scopes_key": 'Not routable, so never enforced: "orders".',
+    "route_keys_unroutable": 'Not routable, so never enforced: "GET //orders", "GET /orders/", '
+    '"GET /orders/:id", "GET /orders/{id", "GET /orders/{id}.json".',
+    "route_scope_typo": 'Unknown: routes["GET /admin"]: "scope".',
+    "route_resource_id": "resource_id became resource: pass aws_api_gateway_resource.<name>). "
+    'Unknown: routes["GET /orders"]: "resource_id".',
+    "integration_plain_http": "A plain http:// integration would send the JWT across the network "
+    'in clear text: use https://, or a VPC link (integration.connection_id). Offending: '
+    'routes["GET /orders"].integration.uri.',
     "jwt_header_overridden": "must not map integration.request.header.Authorization",
+    "request_without_authorization_header": "authorizer.identity_sources must include "
+    "method.request.header.Authorization while authorizer.result_ttl_seconds is above 0",
     "context_claim_authorization": "must not be Authorization, the key that carries the JWT",
+    "authorizer_typo": "authorizer must be an object with the attributes context_claims, "
+    'identity_sources, policy_resource, result_ttl_seconds, type; it has "result_ttl".',
     "log_level_unknown": "function.log_level must be one of DEBUG, INFO, WARNING, ERROR",
-    "function_timeout_too_short": "function.timeout must leave room for every introspection "
-    "attempt",
+    "function_typo": 'function must be an object with the attributes architecture, '
+    "code_signing_config_arn, kms_key_arn, layers, log_kms_key_arn, log_level, "
+    "log_retention_in_days, logging_config, memory_size, package, reserved_concurrent_executions, "
+    'runtime, timeout, tracing_mode, vpc; it has "log_retention_days", "permissions_boundary".',
+    "reserved_concurrency_zero": "function.reserved_concurrent_executions must be -1 (unreserved) "
+    "or at least 1: 0 throttles the authorizer",
+    "log_key_is_code_signing_config": "function.log_kms_key_arn must be a KMS key ARN",
+    "log_key_alias": "function.log_kms_key_arn must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:"
+    "key/ID): CloudWatch Logs takes no alias.",
+    "code_signing_config_is_key": "function.code_signing_config_arn must be a Lambda code signing "
+    "config ARN",
+    "iam_typo": "iam must be an object with the attributes existing_role_arn, "
+    'permissions_boundary_arn, role_name, role_path; it has "role_nme".',
+    "iam_existing_role_and_boundary": "iam.existing_role_arn brings your own role",
+}
+# Calls that break more than one rule, and how many errors each must produce.
+ROOT_ERROR_COUNTS = {
+    "route_scope_typo": 2,  # an unknown attribute, and no scopes
+    "route_resource_id": 2,  # an unknown attribute, and no resource
+}
+# module call in invalid-preconditions -> what its plan error must say.
+PRECONDITIONS = {
+    "route_on_another_resource": 'A routes key must name its resource\'s path: routes["GET /orders"] '
+    "is on resource /profile.",
+    "token_authorizer_with_route_scopes": 'authorizer.type = "TOKEN" cannot enforce per-route '
+    "scopes (GET /orders)",
+    "function_timeout_too_short": "introspection.timeout_seconds * (introspection.retries + 1) + 1 "
+    "= 5 * (1 + 1) + 1 = 11 seconds, but function.timeout is 10.",
 }
 
 
@@ -63,31 +110,39 @@ def root_input_errors(initialised: Callable[[str], TerraformWorkdir]) -> list[st
 
 
 @pytest.fixture(scope="module")
-def submodule_input_errors(initialised: Callable[[str], TerraformWorkdir]) -> list[str]:
-    return _plan_errors(initialised, "invalid-submodule-inputs")
+def precondition_errors(initialised: Callable[[str], TerraformWorkdir]) -> list[str]:
+    return _plan_errors(initialised, "invalid-preconditions")
+
+
+def _errors_of(errors: list[str], call: str) -> list[str]:
+    return [error for error in errors if f'module "{call}"' in error]
 
 
 @pytest.mark.parametrize(("call", "message"), ROOT_INPUTS.items(), ids=list(ROOT_INPUTS))
 def test_root_module_rejects(root_input_errors: list[str], call: str, message: str) -> None:
-    matching = [error for error in root_input_errors if message in error]
+    # The error points at the caller's own argument (in module "<call>"), not at a submodule.
+    errors = _errors_of(root_input_errors, call)
 
-    assert matching, f"no plan error says {message!r}:\n" + "\n".join(root_input_errors)
-    assert any(f'module "{call}"' in error for error in matching)
+    assert any(message in error for error in errors), (
+        f"module {call}: no plan error says {message!r}:\n" + "\n".join(errors or root_input_errors)
+    )
+    assert all(".terraform/modules" not in error.split("This was checked")[0] for error in errors)
 
 
-@pytest.mark.parametrize(("call", "message"), SUBMODULE_INPUTS.items(), ids=list(SUBMODULE_INPUTS))
-def test_submodules_reject(submodule_input_errors: list[str], call: str, message: str) -> None:
-    del call  # the diagnostic names the submodule call, not the fixture's
-    matching = [error for error in submodule_input_errors if message in error]
+@pytest.mark.parametrize(("call", "message"), PRECONDITIONS.items(), ids=list(PRECONDITIONS))
+def test_preconditions_reject(precondition_errors: list[str], call: str, message: str) -> None:
+    matching = [error for error in precondition_errors if message in error]
 
     assert len(matching) == 1, f"expected one plan error saying {message!r}:\n" + "\n".join(
-        submodule_input_errors
+        precondition_errors
     )
 
 
-def test_each_bad_input_fails_once(
-    root_input_errors: list[str], submodule_input_errors: list[str]
+def test_each_bad_input_fails_as_often_as_it_breaks_a_rule(
+    root_input_errors: list[str], precondition_errors: list[str]
 ) -> None:
-    # "/orders" breaks both route key rules; every other call breaks exactly one.
-    assert len(root_input_errors) == len(ROOT_INPUTS) + 1
-    assert len(submodule_input_errors) == len(SUBMODULE_INPUTS)
+    counts = {call: len(_errors_of(root_input_errors, call)) for call in ROOT_INPUTS}
+
+    assert counts == {call: ROOT_ERROR_COUNTS.get(call, 1) for call in ROOT_INPUTS}
+    assert len(root_input_errors) == sum(counts.values())
+    assert len(precondition_errors) == len(PRECONDITIONS)

@@ -65,7 +65,7 @@ run "role_reads_only_its_secret_and_writes_only_its_log_group" {
 
   assert {
     # Statements come sorted by Sid.
-    condition = jsondecode(aws_iam_role_policy.this.policy).Statement == [
+    condition = jsondecode(aws_iam_role_policy.this[0].policy).Statement == [
       {
         Sid       = "DecryptClientSecret"
         Effect    = "Allow"

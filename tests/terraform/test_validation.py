@@ -25,8 +25,8 @@ FIXTURES = "tests/terraform/fixtures"
 # root input and the offending key or value, and the error points at the caller's argument.
 ROOT_INPUTS = {
     "route_key_without_method": 'routes keys must be "METHOD /path" with METHOD GET, POST',
-    "route_options": 'OPTIONS, the CORS preflight, carries no token and is never put behind the '
-    'authorizer) and the path as API Gateway holds it: segments of A-Za-z0-9._-, {name}, or a '
+    "route_options": "OPTIONS, the CORS preflight, carries no token and is never put behind the "
+    "authorizer) and the path as API Gateway holds it: segments of A-Za-z0-9._-, {name}, or a "
     'final {name+}; no empty segment or trailing slash. Not routable: "OPTIONS /orders".',
     "policy_method_with_cache": 'authorizer.policy_resource = "method" needs '
     "authorizer.result_ttl_seconds = 0",
@@ -47,7 +47,7 @@ ROOT_INPUTS = {
     "client_secret_kms_key_arn, client_secret_parameter_arn, endpoint, response_format, retries, "
     'timeout_seconds; it has "client_secret_kms_key".',
     "scope_with_quote": "scopes.required must be a list of RFC 6749 scope tokens",
-    "scopes_require_typo": 'scopes must be an object with the attributes required, routes; it has '
+    "scopes_require_typo": "scopes must be an object with the attributes required, routes; it has "
     '"require". A misspelt attribute would be dropped and its scopes never enforced.',
     "route_scopes_key": 'Not routable, so never enforced: "orders".',
     "route_keys_unroutable": 'Not routable, so never enforced: "GET //orders", "GET /orders/", '
@@ -56,7 +56,7 @@ ROOT_INPUTS = {
     "route_resource_id": "resource_id became resource: pass aws_api_gateway_resource.<name>). "
     'Unknown: routes["GET /orders"]: "resource_id".',
     "integration_plain_http": "A plain http:// integration would send the JWT across the network "
-    'in clear text: use https://, or a VPC link (integration.connection_id). Offending: '
+    "in clear text: use https://, or a VPC link (integration.connection_id). Offending: "
     'routes["GET /orders"].integration.uri.',
     "jwt_header_overridden": "must not map integration.request.header.Authorization",
     "request_without_authorization_header": "authorizer.identity_sources must include "
@@ -65,7 +65,7 @@ ROOT_INPUTS = {
     "authorizer_typo": "authorizer must be an object with the attributes context_claims, "
     'identity_sources, policy_resource, result_ttl_seconds, type; it has "result_ttl".',
     "log_level_unknown": "function.log_level must be one of DEBUG, INFO, WARNING, ERROR",
-    "function_typo": 'function must be an object with the attributes architecture, '
+    "function_typo": "function must be an object with the attributes architecture, "
     "code_signing_config_arn, kms_key_arn, layers, log_kms_key_arn, log_level, "
     "log_retention_in_days, logging_config, memory_size, package, reserved_concurrent_executions, "
     'runtime, timeout, tracing_mode, vpc; it has "log_retention_days", "permissions_boundary".',
@@ -87,8 +87,8 @@ ROOT_ERROR_COUNTS = {
 }
 # module call in invalid-preconditions -> what its plan error must say.
 PRECONDITIONS = {
-    "route_on_another_resource": 'A routes key must name its resource\'s path: routes["GET /orders"] '
-    "is on resource /profile.",
+    "route_on_another_resource": "A routes key must name its resource's path: "
+    'routes["GET /orders"] is on resource /profile.',
     "token_authorizer_with_route_scopes": 'authorizer.type = "TOKEN" cannot enforce per-route '
     "scopes (GET /orders)",
     "function_timeout_too_short": "introspection.timeout_seconds * (introspection.retries + 1) + 1 "

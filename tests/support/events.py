@@ -24,3 +24,32 @@ def token_event(authorization: str | None, method_arn: str | None = None) -> dic
     if method_arn is not None:
         event["methodArn"] = method_arn
     return event
+
+
+def request_event(
+    authorization: str | None,
+    http_method: str,
+    resource: str,
+    path: str,
+    *,
+    stage: str = "live",
+) -> dict[str, Any]:
+    """A REST REQUEST event for ``http_method path`` routed to the ``resource`` template.
+
+    ``methodArn`` keeps the path as the client spelled it (a trailing slash included), as
+    API Gateway does; ``resource`` is the template of the resource API Gateway picked.
+    """
+    event = load_event("request")
+    arn_prefix = event["methodArn"].split("/", 1)[0]
+    event["methodArn"] = f"{arn_prefix}/{stage}/{http_method}{path}"
+    event["httpMethod"] = event["requestContext"]["httpMethod"] = http_method
+    event["resource"] = event["requestContext"]["resourcePath"] = resource
+    event["path"] = path
+    event["requestContext"]["stage"] = stage
+    event["pathParameters"] = None
+    for headers in ("headers", "multiValueHeaders"):
+        event[headers] = {k: v for k, v in event[headers].items() if k != "authorization"}
+    if authorization is not None:
+        event["headers"]["authorization"] = authorization
+        event["multiValueHeaders"]["authorization"] = [authorization]
+    return event

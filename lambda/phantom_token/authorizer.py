@@ -20,7 +20,8 @@ from phantom_token.introspection import (
     request_body,
     request_headers,
 )
-from phantom_token.policy import authorizer_response, effect_for, parse_method_arn
+from phantom_token.policy import authorizer_response, decide, granted_scopes, parse_method_arn
+from phantom_token.route import event_route, needed_scopes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -57,6 +58,11 @@ class Authorizer:
         log: dict[str, Any] = {"request_id": request_id, "method_arn": event.get("methodArn")}
         try:
             method = parse_method_arn(method_arn(event))
+            route = event_route(event)
+            if route is not None:
+                log["route"] = route.key
+            # Before the token: a deployment that cannot pin the route fails without a network call.
+            needed = needed_scopes(self.config, route)
             token = parse_authorization(authorization_header(event))
             digest = hashlib.sha256(token.encode("ascii")).digest()
             log["token_fingerprint"] = digest.hex()[:12]
@@ -71,7 +77,10 @@ class Authorizer:
                 if result is None:
                     raise UnauthorizedError("token is not active")
                 self.cache.put(digest, result, self._cache_ttl(result))
-            response = authorizer_response(self.config, method, result.jwt, result.claims)
+            decision = decide(needed, granted_scopes(result.claims))
+            response = authorizer_response(
+                self.config, method, decision.effect, result.jwt, result.claims
+            )
         except UnauthorizedError as exc:
             decision_log.log_decision(
                 logging.INFO, outcome="unauthorized", reason=exc.reason, **log
@@ -85,11 +94,12 @@ class Authorizer:
             reason = f"internal error ({type(exc).__name__})"
             decision_log.log_decision(logging.ERROR, outcome="error", reason=reason, **log)
             raise AuthorizerError(reason) from None
-        effect = effect_for(response, method)
+        if decision.missing:
+            log["missing_scopes"] = sorted(decision.missing)
         decision_log.log_decision(
             logging.INFO,
-            outcome=effect.lower(),
-            reason="active" if effect == "Allow" else "insufficient scope",
+            outcome=decision.effect.lower(),
+            reason="active" if decision.effect == "Allow" else "insufficient scope",
             principal=response["principalId"],
             **log,
         )

@@ -42,11 +42,11 @@ class SecretSource(NamedTuple):
 
 
 class RouteScopes(NamedTuple):
-    """Scopes one route needs. ``method``/``path`` use API Gateway's ``*`` wildcard."""
+    """Scopes one route needs: ``method`` (or ``ANY``) on the ``resource`` template, verbatim."""
 
     key: str
     method: str
-    path: str
+    resource: str
     scopes: frozenset[str]
 
 
@@ -218,16 +218,11 @@ def parse_route_scopes(raw: str) -> tuple[RouteScopes, ...]:
             RouteScopes(
                 key=key,
                 method=method,
-                path=_wildcard_path(path),
+                resource=path,
                 scopes=parse_scopes(scopes, f"{name} {key!r}"),
             )
         )
     return tuple(parsed)
-
-
-def _wildcard_path(path: str) -> str:
-    """Turn API Gateway path parameters (``{id}``, ``{proxy+}``) into ``*`` wildcards."""
-    return "/".join("*" if p.startswith("{") and p.endswith("}") else p for p in path.split("/"))
 
 
 def _context_claims(raw: str) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
     from typing import Any, Literal, NamedTuple, TypedDict
 
-    from phantom_token.config import Config, RouteScopes
+    from phantom_token.config import Config
 
     Effect = Literal["Allow", "Deny"]
 
@@ -55,13 +55,10 @@ class MethodArn(NamedTuple):
         """Every method and path of this stage: valid for a policy API Gateway caches."""
         return f"{self._api_prefix}/{self.stage}/*"
 
-    def route_arn(self, route: RouteScopes) -> str:
-        method = "*" if route.method in ("ANY", "*") else route.method
-        return f"{self._api_prefix}/{self.stage}/{method}{route.path}"
 
-
-def _is_upper_ascii_word(value: str) -> bool:
-    return value.isascii() and value.isalpha() and value.isupper()
+class Decision(NamedTuple):
+    effect: Effect
+    missing: frozenset[str]  # the needed scopes the token lacks; empty on Allow
 
 
 def parse_method_arn(arn: str) -> MethodArn:
@@ -87,42 +84,10 @@ def parse_method_arn(arn: str) -> MethodArn:
     return MethodArn(fields[1], fields[3], fields[4], fields[5], route[0], route[1], route[2])
 
 
-def iam_wildcard_match(pattern: str, value: str) -> bool:
-    """IAM resource matching: ``*`` is any run of characters (``/`` included), ``?`` one."""
-    if "?" in pattern:
-        return _match_with_single_wildcards(pattern, value)
-    if "*" not in pattern:
-        return pattern == value
-    first, *middle, last = pattern.split("*")
-    end = len(value) - len(last)
-    if end < len(first) or not value.startswith(first) or not value.endswith(last):
-        return False
-    position = len(first)
-    for part in middle:  # leftmost placement of each piece is optimal for "*"-only patterns
-        found = value.find(part, position, end)
-        if found < 0:
-            return False
-        position = found + len(part)
-    return True
-
-
-def _match_with_single_wildcards(pattern: str, value: str) -> bool:
-    p = v = 0
-    star = -1  # position of the last "*" seen in the pattern
-    resume = 0  # where in value that "*" currently stops matching
-    while v < len(value):
-        if p < len(pattern) and pattern[p] in ("?", value[v]) and pattern[p] != "*":
-            p += 1
-            v += 1
-        elif p < len(pattern) and pattern[p] == "*":
-            star, resume = p, v
-            p += 1
-        elif star >= 0:
-            resume += 1
-            p, v = star + 1, resume
-        else:
-            return False
-    return all(char == "*" for char in pattern[p:])
+def decide(needed: frozenset[str], granted: frozenset[str]) -> Decision:
+    """Allow only when the token grants every needed scope; else an explicit Deny (403)."""
+    missing = needed - granted
+    return Decision("Deny" if missing else "Allow", missing)
 
 
 def granted_scopes(claims: Mapping[str, Any]) -> frozenset[str]:
@@ -159,48 +124,33 @@ def authorizer_context(
     return context
 
 
-def _statement(effect: Effect, resources: list[str]) -> Statement:
-    return {"Action": "execute-api:Invoke", "Effect": effect, "Resource": resources}
+def policy_resource(config: Config, method: MethodArn) -> str:
+    """The stage, or (``POLICY_RESOURCE=method``, gateway cache off) the exact methodArn.
 
-
-def policy_statements(config: Config, method: MethodArn, scopes: frozenset[str]) -> list[Statement]:
-    """Allow, or an explicit Deny wherever the token lacks a scope the config asks for.
-
-    In ``stage`` mode one policy is right for every route, because API Gateway caches it per
-    token and reuses it on every method of the stage.
+    The stage is right for a cached decision: API Gateway reuses it only for the same cache key,
+    which is the token alone when every route needs the same scopes, and the token plus the
+    route (context.httpMethod, context.resourceId) when routes have scopes of their own. (A
+    REQUEST authorizer's identity sources "will be used to derive the authorization caching
+    key": API Gateway API Reference, Authorizer, identitySource.)
     """
-    if not config.required_scopes <= scopes:
-        resource = method.stage_arn() if config.policy_resource == "stage" else method.arn
-        return [_statement("Deny", [resource])]
-    lacking = [route for route in config.route_scopes if not route.scopes <= scopes]
-    if config.policy_resource == "method":
-        denied = any(iam_wildcard_match(method.route_arn(r), method.arn) for r in lacking)
-        return [_statement("Deny" if denied else "Allow", [method.arn])]
-    statements = [_statement("Allow", [method.stage_arn()])]
-    if lacking:
-        statements.append(_statement("Deny", [method.route_arn(r) for r in lacking]))
-    return statements
+    return method.stage_arn() if config.policy_resource == "stage" else method.arn
 
 
 def authorizer_response(
-    config: Config, method: MethodArn, jwt: str, claims: Mapping[str, Any]
+    config: Config, method: MethodArn, effect: Effect, jwt: str, claims: Mapping[str, Any]
 ) -> AuthorizerResponse:
+    """One statement: the decision on the policy resource, with the principal and the context."""
     return {
         "principalId": principal_id(claims),
         "policyDocument": {
             "Version": "2012-10-17",
-            "Statement": policy_statements(config, method, granted_scopes(claims)),
+            "Statement": [
+                {
+                    "Action": "execute-api:Invoke",
+                    "Effect": effect,
+                    "Resource": [policy_resource(config, method)],
+                }
+            ],
         },
         "context": authorizer_context(jwt, claims, config.context_claims),
     }
-
-
-def effect_for(response: AuthorizerResponse, method: MethodArn) -> Effect:
-    """How API Gateway evaluates the policy for this methodArn: explicit Deny first."""
-    statements = response["policyDocument"]["Statement"]
-    matching = {
-        s["Effect"]
-        for s in statements
-        if any(iam_wildcard_match(resource, method.arn) for resource in s["Resource"])
-    }
-    return "Deny" if "Deny" in matching or "Allow" not in matching else "Allow"

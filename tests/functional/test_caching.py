@@ -10,6 +10,7 @@ import pytest
 
 from phantom_token.errors import UnauthorizedError
 from tests.functional.harness import API, GET_ORDERS, STAGE, Reply, invoke, jwt_reply
+from tests.support.events import request_event
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -47,8 +48,8 @@ def test_scope_rules_apply_to_cached_results_for_another_method(
     handler_env(POLICY_RESOURCE="method", ROUTE_SCOPES=ROUTES)
     identity.script(jwt_reply(ALICE))
     # WHEN the token is used for GET /orders, then (cached) for DELETE /orders/42
-    allowed = invoke(method_arn=GET_ORDERS)
-    denied = invoke(method_arn=DELETE_ORDER)
+    allowed = invoke(event=request_event("Bearer t", "GET", "/orders", "/orders"))
+    denied = invoke(event=request_event("Bearer t", "DELETE", "/orders/{id}", "/orders/42"))
     # THEN the server was asked once, and the cached result is still denied the route
     assert len(identity.received) == 1
     assert effects(allowed) == [("Allow", [GET_ORDERS])]

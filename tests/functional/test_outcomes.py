@@ -22,7 +22,7 @@ from tests.functional.harness import (
     invoke,
     jwt_reply,
 )
-from tests.support.events import load_event
+from tests.support.events import load_event, request_event
 from tests.support.jwts import b64url, jwt_claims, make_jwt
 
 if TYPE_CHECKING:
@@ -189,7 +189,7 @@ def test_missing_required_scope_is_an_explicit_stage_deny(
     }
 
 
-def test_missing_route_scope_is_an_explicit_route_deny(
+def test_missing_route_scope_is_an_explicit_deny_of_that_route(
     identity: IdentityServer, handler_env: Callable[..., None]
 ) -> None:
     # GIVEN ROUTE_SCOPES where the token has the scope of one route but not of the other
@@ -197,13 +197,12 @@ def test_missing_route_scope_is_an_explicit_route_deny(
         ROUTE_SCOPES=json.dumps({"GET /orders": "read", "DELETE /orders/{id}": "orders:delete"})
     )
     identity.script(jwt_reply(ALICE))
-    # WHEN the handler runs for GET /orders
-    response = invoke()
-    # THEN the policy allows the stage and explicitly denies the route the token lacks
-    assert response["policyDocument"]["Statement"] == [
-        statement("Allow", STAGE),
-        statement("Deny", f"{API}/live/DELETE/orders/*"),
-    ]
+    # WHEN the handler runs (REQUEST events: the route is in the authorizer's cache key)
+    allowed = invoke(event=request_event("Bearer t", "GET", "/orders", "/orders"))
+    denied = invoke(event=request_event("Bearer t", "DELETE", "/orders/{id}", "/orders/42"))
+    # THEN each route gets one statement on the stage: Allow, or Deny for the lacking route
+    assert allowed["policyDocument"]["Statement"] == [statement("Allow", STAGE)]
+    assert denied["policyDocument"]["Statement"] == [statement("Deny", STAGE)]
 
 
 # ----- 500: errors never Allow ------------------------------------------------------------

@@ -20,8 +20,7 @@ from phantom_token.client_secret import SecretProvider
 from phantom_token.config import load_config
 from phantom_token.errors import AuthorizerError, UnauthorizedError
 from phantom_token.introspection import HttpResponse
-from phantom_token.policy import effect_for, iam_wildcard_match, parse_method_arn
-from tests.support.events import token_event
+from tests.support.events import request_event, token_event
 from tests.support.jwts import b64url, b64url_decode, make_jwt
 
 if TYPE_CHECKING:
@@ -30,6 +29,7 @@ if TYPE_CHECKING:
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 B64TOKEN_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/"
 METHOD_ARN = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/live/GET/orders"
+STAGE = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/live/*"
 
 
 class FakeTransport:
@@ -46,18 +46,25 @@ class FakeTransport:
         return self.outcome
 
 
-def authorizer(mode: str, transport: FakeTransport) -> Authorizer:
+def authorizer(mode: str, transport: FakeTransport, **variables: str) -> Authorizer:
     config = load_config(
         {
             "INTROSPECTION_ENDPOINT": "https://login.example.com/introspect",
             "CLIENT_ID": "api-gateway",
             "CLIENT_SECRET": "property-secret",
             "INTROSPECTION_RESPONSE": mode,
-            "ROUTE_SCOPES": '{"DELETE /orders/{id}": "orders:delete"}',
             "CONTEXT_CLAIMS": "sub scope client_id extra",
+            **variables,
         }
     )
     return Authorizer(config, transport, SecretProvider(config.secret))
+
+
+def only_statement(response: Mapping[str, Any]) -> tuple[str, list[str]]:
+    """(effect, resources) of the policy's one statement."""
+    [statement] = response["policyDocument"]["Statement"]
+    assert statement["Action"] == "execute-api:Invoke"
+    return statement["Effect"], statement["Resource"]
 
 
 # ----- strategies -------------------------------------------------------------------------
@@ -190,6 +197,15 @@ def says_active(response: HttpResponse, mode: str, now: float) -> bool:
     return active is True and (exp is None or (_is_number(exp) and exp > now))
 
 
+def granted_by(response: HttpResponse, mode: str) -> set[str]:
+    """The scopes an active answer grants: a space-separated string, or a list of strings."""
+    payload = json.loads(b64url_decode(response.body.decode("ascii").strip().split(".")[1]))
+    scope = (payload if mode == "jwt" else payload["token_introspection"]).get("scope")
+    if isinstance(scope, str):
+        return set(scope.split())
+    return {s for s in scope if isinstance(s, str)} if isinstance(scope, list) else set()
+
+
 # ----- properties -------------------------------------------------------------------------
 
 
@@ -198,17 +214,31 @@ def says_active(response: HttpResponse, mode: str, now: float) -> bool:
     header=mostly(valid_headers, headers),
     outcome=mostly(responses, transport_failures),
     mode=st.sampled_from(["jwt", "rfc9701"]),
-    method=st.sampled_from(["GET/orders", "DELETE/orders/42"]),
+    route=st.sampled_from(
+        [("GET", "/orders", "/orders"), ("DELETE", "/orders/{id}", "/orders/42/")]
+    ),
+    kind=st.sampled_from(["token", "request"]),
 )
 def test_handler_fails_closed_for_any_header_and_any_answer(
-    header: str | None, outcome: HttpResponse | BaseException, mode: str, method: str
+    header: str | None,
+    outcome: HttpResponse | BaseException,
+    mode: str,
+    route: tuple[str, str, str],
+    kind: str,
 ) -> None:
-    # GIVEN any Authorization header and any answer (or failure) of the identity server
+    # GIVEN any Authorization header and any answer (or failure) of the identity server, on a
+    # TOKEN authorizer (no route scopes) or a REQUEST authorizer with a route scope
     transport = FakeTransport(outcome)
-    lambda_event = token_event(header, METHOD_ARN.replace("GET/orders", method))
+    method, resource, path = route
+    if kind == "token":
+        lambda_event = token_event(header, METHOD_ARN.replace("GET/orders", f"{method}{path}"))
+        variables = {}
+    else:
+        lambda_event = request_event(header, method, resource, path)
+        variables = {"ROUTE_SCOPES": '{"DELETE /orders/{id}": "orders:delete"}'}
     # WHEN the authorizer decides
     try:
-        response = authorizer(mode, transport).authorize(
+        response = authorizer(mode, transport, **variables).authorize(
             lambda_event, request_id="r", deadline=time.monotonic() + 10
         )
     # THEN it raises only its own errors, the 401 with API Gateway's exact message ...
@@ -223,11 +253,14 @@ def test_handler_fails_closed_for_any_header_and_any_answer(
     # ... and a policy Allows only what an active JWT from a 200 answer vouches for
     assert isinstance(outcome, HttpResponse)
     assert transport.calls >= 1
-    effect = effect_for(response, parse_method_arn(lambda_event["methodArn"]))
+    effect, resources = only_statement(response)
+    assert resources == [STAGE]
     event(effect)
     if effect == "Allow":
         assert says_active(outcome, mode, time.time())
         assert response["context"]["Authorization"] == f"Bearer {outcome.body.decode().strip()}"
+        if kind == "request" and method == "DELETE":
+            assert "orders:delete" in granted_by(outcome, mode)
     assert all(
         isinstance(value, str | int | float | bool) for value in response["context"].values()
     )
@@ -251,17 +284,88 @@ def test_bearer_parsing_only_ever_raises_unauthorized(header: str | None) -> Non
     assert header.strip(" \t")[:6].lower() == "bearer"
 
 
-def _reference_match(pattern: str, value: str) -> bool:
-    regex = "".join(
-        ".*" if char == "*" else "." if char == "?" else re.escape(char) for char in pattern
-    )
-    return re.fullmatch(regex, value, flags=re.DOTALL) is not None
+# ----- per-route decisions -----------------------------------------------------------------
+
+ROUTE_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
+TEMPLATES = ["/", "/orders", "/orders/{id}", "/orders/{id}/items", "/files/{proxy+}", "/admin"]
+SCOPES = ["a", "b", "c", "d"]
+SEGMENT_ALPHABET = "abcXYZ019-._~"
+
+scope_sets = st.frozensets(st.sampled_from(SCOPES), max_size=4)
+route_tables = st.dictionaries(
+    st.tuples(st.sampled_from([*ROUTE_METHODS, "ANY"]), st.sampled_from(TEMPLATES)).map(" ".join),
+    st.frozensets(st.sampled_from(SCOPES), min_size=1),
+    min_size=1,
+    max_size=10,
+)
+segments = st.text(alphabet=SEGMENT_ALPHABET, min_size=1, max_size=6)
+
+
+@st.composite
+def spellings(draw: st.DrawFn, template: str) -> str:
+    """A concrete path API Gateway routes to ``template``: parameters filled, maybe a final /."""
+    if template == "/":
+        return "/"
+    parts = []
+    for part in template.split("/")[1:]:
+        if part == "{proxy+}":
+            parts += draw(st.lists(segments, min_size=1, max_size=3))
+        elif part.startswith("{"):
+            parts.append(draw(segments))
+        else:
+            parts.append(part)
+    return "/" + "/".join(parts) + draw(st.sampled_from(["", "/"]))
+
+
+def needed_by_oracle(
+    required: frozenset[str], table: Mapping[str, frozenset[str]], method: str, template: str
+) -> frozenset[str]:
+    empty: frozenset[str] = frozenset()
+    return required | table.get(f"{method} {template}", empty) | table.get(f"ANY {template}", empty)
 
 
 @SETTINGS
-@given(pattern=st.text(alphabet="ab/*?", max_size=12), value=st.text(alphabet="ab/*?", max_size=12))
-def test_iam_wildcard_match_agrees_with_a_regular_expression(pattern: str, value: str) -> None:
-    # GIVEN any pattern and value over a small alphabet
-    # WHEN they are matched
-    # THEN the answer is that of the equivalent regular expression
-    assert iam_wildcard_match(pattern, value) is _reference_match(pattern, value)
+@given(
+    table=route_tables,
+    required=scope_sets,
+    granted=scope_sets,
+    method=st.sampled_from(ROUTE_METHODS),
+    template=st.sampled_from(TEMPLATES),
+    policy_resource=st.sampled_from(["stage", "method"]),
+    data=st.data(),
+)
+def test_route_decision_depends_on_the_route_never_on_the_path_spelling(
+    table: dict[str, frozenset[str]],
+    required: frozenset[str],
+    granted: frozenset[str],
+    method: str,
+    template: str,
+    policy_resource: str,
+    data: st.DataObject,
+) -> None:
+    # GIVEN any route table, REQUIRED_SCOPES, and a token granting any scopes
+    jwt = make_jwt({"sub": "alice", "scope": " ".join(sorted(granted)), "exp": 4_000_000_000})
+    transport = FakeTransport(HttpResponse(200, {"content-type": "application/jwt"}, jwt.encode()))
+    routes = json.dumps({key: " ".join(sorted(scopes)) for key, scopes in table.items()})
+    decide = authorizer(
+        "jwt",
+        transport,
+        ROUTE_SCOPES=routes,
+        REQUIRED_SCOPES=" ".join(sorted(required)),
+        POLICY_RESOURCE=policy_resource,
+    )
+    # WHEN it calls the route twice, each time spelling the concrete path in any way
+    paths = [data.draw(spellings(template)) for _ in range(2)]
+    results = []
+    for path in paths:
+        request = request_event("Bearer token", method, template, path)
+        response = decide.authorize(request, request_id="r", deadline=time.monotonic() + 10)
+        results.append((only_statement(response), request["methodArn"]))
+    # THEN the effect is Allow exactly when the token has every scope the route needs ...
+    expected = "Allow" if needed_by_oracle(required, table, method, template) <= granted else "Deny"
+    event(expected)
+    for (effect, resources), method_arn in results:
+        assert effect == expected
+        # ... on the stage, or on the exact methodArn (trailing slash and all) in method mode
+        assert resources == [STAGE if policy_resource == "stage" else method_arn]
+    assert transport.calls == 1

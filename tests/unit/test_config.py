@@ -63,7 +63,7 @@ def test_every_variable_is_read(make_config: Callable[..., Config]) -> None:
     assert config.required_scopes == {"read", "write"}
     assert config.route_scopes == (
         RouteScopes(
-            "DELETE /orders/{id}", "DELETE", "/orders/*", frozenset({"orders:delete", "admin"})
+            "DELETE /orders/{id}", "DELETE", "/orders/{id}", frozenset({"orders:delete", "admin"})
         ),
         RouteScopes("ANY /", "ANY", "/", frozenset({"home"})),
     )

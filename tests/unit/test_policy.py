@@ -1,4 +1,4 @@
-"""IAM policies: method ARNs, wildcard matching, statements, context and principal."""
+"""IAM policies: method ARNs, the decision, the one statement, context and principal."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ import pytest
 
 from phantom_token.errors import EventError, IntrospectionError
 from phantom_token.policy import (
+    Decision,
     MethodArn,
     authorizer_context,
     authorizer_response,
     context_value,
-    effect_for,
+    decide,
     granted_scopes,
-    iam_wildcard_match,
     parse_method_arn,
     principal_id,
 )
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from phantom_token.config import Config
-    from phantom_token.policy import AuthorizerResponse
+    from phantom_token.policy import Effect
 
 API = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234"
 STAGE = f"{API}/live/*"
@@ -136,45 +136,6 @@ def test_method_arn_derived_resources() -> None:
     assert method.stage_arn() == "arn:aws-cn:execute-api:cn-north-1:123456789012:api1/prod/*"
 
 
-# ----- IAM wildcards ----------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("pattern", "value", "matches"),
-    [
-        ("", "", True),
-        ("*", "", True),
-        ("*", "anything/at/all", True),
-        ("**", "x", True),
-        ("abc", "abc", True),
-        ("abc", "abcd", False),
-        ("abcd", "abc", False),
-        ("a?c", "abc", True),
-        ("a?c", "ac", False),
-        ("?", "", False),
-        ("a*", "", False),
-        ("a*c", "abc", True),
-        ("a*c", "ac", True),
-        ("a*c", "abd", False),
-        ("*ab", "aab", True),
-        ("a*b*c", "aXbYc", True),
-        ("a*b*c", "aXbY", False),
-        ("GET/orders/*", "GET/orders/42/items", True),
-        ("GET/orders/*", "GET/orders", False),
-        ("*/orders", "DELETE/orders", True),
-        ("GET/orders", "GET/Orders", False),
-        ("a*", "a*", True),
-        ("a?", "a*", True),
-        ("*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", False),
-    ],
-)
-def test_iam_wildcard_match(pattern: str, value: str, matches: bool) -> None:
-    # GIVEN an IAM resource pattern and a resource
-    # WHEN they are matched
-    # THEN "*" spans any run of characters ("/" included) and "?" exactly one
-    assert iam_wildcard_match(pattern, value) is matches
-
-
 # ----- scopes, principal, context ---------------------------------------------------------
 
 
@@ -254,120 +215,75 @@ def test_authorizer_context_holds_the_jwt_and_the_present_claims() -> None:
     assert context == {"Authorization": f"Bearer {JWT}", "sub": "alice", "roles": '["a"]'}
 
 
-# ----- policies ---------------------------------------------------------------------------
-
-ROUTES = '{"DELETE /orders/{id}": "orders:delete", "ANY /admin/*": "admin", "GET /": "home"}'
+# ----- decisions and policies -------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("variables", "scope", "statements"),
+    ("needed", "granted", "decision"),
     [
-        ({}, "read", [allow(STAGE)]),
-        ({"REQUIRED_SCOPES": "read"}, "read write", [allow(STAGE)]),
-        ({"REQUIRED_SCOPES": "read write"}, "read", [deny(STAGE)]),
-        ({"REQUIRED_SCOPES": "read write"}, "", [deny(STAGE)]),
+        (set(), set(), Decision("Allow", frozenset())),
+        (set(), {"read"}, Decision("Allow", frozenset())),
+        ({"read"}, {"read", "write"}, Decision("Allow", frozenset())),
+        ({"read", "write"}, {"read", "write"}, Decision("Allow", frozenset())),
+        ({"read", "write"}, {"read"}, Decision("Deny", frozenset({"write"}))),
+        ({"read", "write"}, set(), Decision("Deny", frozenset({"read", "write"}))),
+        ({"orders:write"}, {"orders:writ", "orders:write:x"}, Decision("Deny", {"orders:write"})),
+    ],
+)
+def test_decide_allows_only_every_needed_scope(
+    needed: set[str], granted: set[str], decision: Decision
+) -> None:
+    # GIVEN the scopes a request needs and those the token grants
+    # WHEN the decision is made
+    # THEN it is Allow exactly when nothing is missing, else Deny naming what is missing
+    assert decide(frozenset(needed), frozenset(granted)) == decision
+
+
+@pytest.mark.parametrize(
+    ("arn", "policy_resource", "effect", "statement"),
+    [
+        (f"{API}/live/GET/orders", "stage", "Allow", allow(STAGE)),
+        (f"{API}/live/GET/orders", "stage", "Deny", deny(STAGE)),
+        (f"{API}/live/POST/orders/", "stage", "Deny", deny(STAGE)),
+        (f"{API}/live/GET/orders", "method", "Allow", allow(f"{API}/live/GET/orders")),
+        (f"{API}/live/POST/orders/", "method", "Deny", deny(f"{API}/live/POST/orders/")),
+        (f"{API}/live/GET/", "method", "Allow", allow(f"{API}/live/GET/")),
         (
-            {"ROUTE_SCOPES": ROUTES},
-            "read",
-            [
-                allow(STAGE),
-                deny(f"{API}/live/DELETE/orders/*", f"{API}/live/*/admin/*", f"{API}/live/GET/"),
-            ],
-        ),
-        (
-            {"ROUTE_SCOPES": ROUTES},
-            "read admin",
-            [allow(STAGE), deny(f"{API}/live/DELETE/orders/*", f"{API}/live/GET/")],
-        ),
-        ({"ROUTE_SCOPES": ROUTES}, "orders:delete admin home", [allow(STAGE)]),
-        ({"ROUTE_SCOPES": ROUTES, "REQUIRED_SCOPES": "read"}, "admin", [deny(STAGE)]),
-        ({"POLICY_RESOURCE": "method"}, "read", [allow(f"{API}/live/GET/orders")]),
-        (
-            {"POLICY_RESOURCE": "method", "REQUIRED_SCOPES": "write"},
-            "read",
-            [deny(f"{API}/live/GET/orders")],
+            "arn:aws-cn:execute-api:cn-north-1:123456789012:api1/prod/PUT/a/b",
+            "stage",
+            "Deny",
+            deny("arn:aws-cn:execute-api:cn-north-1:123456789012:api1/prod/*"),
         ),
     ],
 )
-def test_policy_for_get_orders(
+def test_policy_is_one_statement_on_the_stage_or_the_exact_method(
     make_config: Callable[..., Config],
-    variables: dict[str, str],
-    scope: str,
-    statements: list[dict[str, Any]],
+    arn: str,
+    policy_resource: str,
+    effect: Effect,
+    statement: dict[str, Any],
 ) -> None:
-    # GIVEN a configuration and a token with these scopes
-    config = make_config(**variables)
-    claims = {"sub": "alice", "scope": scope, "exp": 2_000_000_000}
-    # WHEN the response for GET /orders is built
-    built = authorizer_response(config, ORDERS, JWT, claims)
-    # THEN it is exactly this policy
-    context = {"Authorization": f"Bearer {JWT}", "sub": "alice", "scope": scope}
-    assert built == response(*statements, context=context)
+    # GIVEN POLICY_RESOURCE and a decision for this methodArn
+    config = make_config(POLICY_RESOURCE=policy_resource, CONTEXT_CLAIMS="sub scope")
+    claims = {"sub": "alice", "scope": "read", "exp": 2_000_000_000}
+    # WHEN the response is built
+    built = authorizer_response(config, parse_method_arn(arn), effect, JWT, claims)
+    # THEN it is exactly one statement with that effect, on the stage or on the exact methodArn
+    assert built == response(statement)
 
 
-@pytest.mark.parametrize(
-    ("arn", "effect"),
-    [
-        (f"{API}/live/GET/orders", "Allow"),
-        (f"{API}/live/DELETE/orders", "Allow"),
-        (f"{API}/live/DELETE/orders/42", "Deny"),
-        (f"{API}/live/DELETE/orders/42/lines/1", "Deny"),
-        (f"{API}/live/GET/admin/users", "Deny"),
-        (f"{API}/live/POST/admin/users", "Deny"),
-        (f"{API}/live/GET/admin", "Allow"),
-        (f"{API}/live/GET/", "Deny"),
-        (f"{API}/live/POST/", "Allow"),
-    ],
-)
-def test_method_mode_applies_route_scopes_to_the_exact_method(
-    make_config: Callable[..., Config], arn: str, effect: str
+@pytest.mark.parametrize("effect", ["Allow", "Deny"])
+def test_response_carries_principal_and_context_either_way(
+    make_config: Callable[..., Config], effect: Effect
 ) -> None:
-    # GIVEN method mode with route scopes and a token with only "read"
-    config = make_config(POLICY_RESOURCE="method", ROUTE_SCOPES=ROUTES)
-    method = parse_method_arn(arn)
-    # WHEN the response for this methodArn is built
-    built = authorizer_response(config, method, JWT, {"sub": "alice", "scope": "read"})
-    # THEN it is one statement on the exact ARN with the route's effect
-    expected = allow(arn) if effect == "Allow" else deny(arn)
-    assert built["policyDocument"]["Statement"] == [expected]
-    assert effect_for(built, method) == effect
-
-
-@pytest.mark.parametrize(
-    ("arn", "effect"),
-    [
-        (f"{API}/live/GET/orders", "Allow"),
-        (f"{API}/live/DELETE/orders/42", "Deny"),
-        (f"{API}/live/PATCH/admin/x", "Deny"),
-        (f"{API}/live/GET/", "Deny"),
-        (f"{API}/test/GET/orders", "Deny"),
-        ("arn:aws:execute-api:eu-west-1:123456789012:otherapi1/live/GET/orders", "Deny"),
-    ],
-)
-def test_one_stage_policy_is_right_for_every_route(
-    make_config: Callable[..., Config], arn: str, effect: str
-) -> None:
-    # GIVEN the stage-wide policy built for GET /orders (what API Gateway caches per token)
-    config = make_config(ROUTE_SCOPES=ROUTES)
-    cached: AuthorizerResponse = authorizer_response(
-        config, ORDERS, JWT, {"sub": "alice", "scope": "read"}
-    )
-    # WHEN API Gateway evaluates it for another methodArn
-    # THEN routes lacking scopes are denied, others allowed, other stages and APIs not covered
-    assert effect_for(cached, parse_method_arn(arn)) == effect
-
-
-def test_effect_without_any_matching_statement_is_deny() -> None:
-    # GIVEN a policy that only mentions another resource
-    policy = response(allow(f"{API}/live/GET/other"))
-    # WHEN it is evaluated for GET /orders
-    # THEN the implicit answer is Deny
-    assert effect_for(policy, ORDERS) == "Deny"
-
-
-def test_explicit_deny_wins_over_allow() -> None:
-    # GIVEN a policy that allows and explicitly denies the same resource
-    policy = response(allow(STAGE), deny(f"{API}/live/GET/orders"))
-    # WHEN it is evaluated
-    # THEN Deny wins, as in IAM
-    assert effect_for(policy, ORDERS) == "Deny"
+    # GIVEN a token with a client_id and no sub, and the default CONTEXT_CLAIMS
+    claims = {"client_id": "web", "scope": ["read", "write"], "email": "a@example.com"}
+    # WHEN the response is built
+    built = authorizer_response(make_config(), ORDERS, effect, JWT, claims)
+    # THEN the principal is the client and the context holds the JWT and the default claims
+    assert built["principalId"] == "web"
+    assert built["context"] == {
+        "Authorization": f"Bearer {JWT}",
+        "client_id": "web",
+        "scope": '["read","write"]',
+    }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import urlsplit
 
 from phantom_token.errors import ConfigError
@@ -20,7 +21,14 @@ else:
 
 # RFC 6749 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 _SCOPE_CHARACTERS = frozenset(chr(c) for c in range(0x21, 0x7F)) - {'"', "\\"}
-_HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY", "*"})
+# OPTIONS is not here: CORS preflight carries no token and is never put behind the authorizer.
+_HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "ANY")
+# A resource path as API Gateway holds it: "/" (the root) or "/segment"s, each a literal part,
+# "{name}", or (last only) a greedy "{name+}". No empty segment, no trailing slash: the same
+# grammar the Terraform module validates. [A-Za-z0-9] rather than \w: ASCII only.
+_RESOURCE_PATH = re.compile(
+    r"/|(?:/(?:[A-Za-z0-9._-]+|\{[A-Za-z0-9_]+\}))*(?:/(?:[A-Za-z0-9._-]+|\{[A-Za-z0-9_]+\+?\}))"
+)
 _LOG_LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR"})
 
 
@@ -198,31 +206,60 @@ def parse_scopes(raw: str, name: str) -> frozenset[str]:
 
 
 def parse_route_scopes(raw: str) -> tuple[RouteScopes, ...]:
+    """``{"METHOD /resource": "scope ..."}``: keys API Gateway could never route are errors.
+
+    A key that no request can match would silently never be enforced, so the grammar is strict
+    and nothing is normalised: the authorizer compares keys with the event's route exactly.
+    """
     name = "ROUTE_SCOPES"
     if not raw.strip():
         return ()
     try:
-        routes = json.loads(raw)
+        routes = json.loads(raw, object_pairs_hook=_unique_keys)
     except ValueError:
         raise ConfigError(f"{name} must be a JSON object") from None
+    except RecursionError:
+        # Deep nesting exhausts the parser's recursion; it must still be a configuration error.
+        raise ConfigError(f"{name} must be a JSON object (nested too deeply)") from None
     if not isinstance(routes, dict):
         raise ConfigError(f"{name} must be a JSON object of 'METHOD /path' to scopes")
     parsed = []
     for key, scopes in routes.items():
-        method, _, path = key.partition(" ")
-        if method not in _HTTP_METHODS or not path.startswith("/") or len(path.split()) != 1:
-            raise ConfigError(f"{name} key {key!r} is not 'METHOD /path' (e.g. 'GET /orders/*')")
+        problem = _route_key_problem(key)
+        if problem is not None:
+            raise ConfigError(f"{name} key {key!r} is not 'METHOD /path': {problem}")
         if not isinstance(scopes, str) or not scopes.split():
             raise ConfigError(f"{name} value for {key!r} must be a non-empty string of scopes")
-        parsed.append(
-            RouteScopes(
-                key=key,
-                method=method,
-                resource=path,
-                scopes=parse_scopes(scopes, f"{name} {key!r}"),
-            )
-        )
+        method, resource = key.split(" ")
+        parsed.append(RouteScopes(key, method, resource, parse_scopes(scopes, f"{name} {key!r}")))
     return tuple(parsed)
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    # json.loads keeps the last of repeated keys: a route's scopes would vanish without a word.
+    found: dict[str, object] = {}
+    for key, value in pairs:
+        if key in found:
+            raise ConfigError(f"ROUTE_SCOPES has the key {key!r} more than once")
+        found[key] = value
+    return found
+
+
+def _route_key_problem(key: str) -> str | None:
+    parts = key.split(" ")
+    if len(parts) != 2:
+        return "it must be 'METHOD /path' with exactly one space"
+    method, resource = parts
+    if method == "OPTIONS":
+        return "OPTIONS (CORS preflight) carries no token and is never behind the authorizer"
+    if method not in _HTTP_METHODS:
+        return f"the method must be one of {', '.join(_HTTP_METHODS)}"
+    if _RESOURCE_PATH.fullmatch(resource) is None:
+        return (
+            "the path must be / or /segment... (segments of A-Za-z0-9._-, {name}, or a final "
+            "{name+}; no empty segment, no trailing slash)"
+        )
+    return None
 
 
 def _context_claims(raw: str) -> tuple[str, ...]:

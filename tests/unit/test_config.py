@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 import pytest
@@ -266,3 +267,187 @@ def test_empty_values_mean_none(
     # WHEN the configuration is loaded
     # THEN it holds no entries
     assert len(getattr(make_config(**variables), cleared)) == 0
+
+
+# ----- ROUTE_SCOPES -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "method", "resource"),
+    [
+        ("GET /", "GET", "/"),
+        ("ANY /", "ANY", "/"),
+        ("POST /orders", "POST", "/orders"),
+        ("DELETE /orders/{id}", "DELETE", "/orders/{id}"),
+        ("PUT /orders/{order_id}/items/{Item2}", "PUT", "/orders/{order_id}/items/{Item2}"),
+        ("PATCH /v1.2/a-b_c.d", "PATCH", "/v1.2/a-b_c.d"),
+        ("HEAD /files/{proxy+}", "HEAD", "/files/{proxy+}"),
+        ("ANY /{proxy+}", "ANY", "/{proxy+}"),
+        ("GET /{id}", "GET", "/{id}"),
+    ],
+)
+def test_route_scope_key_is_kept_verbatim(
+    make_config: Callable[..., Config], key: str, method: str, resource: str
+) -> None:
+    # GIVEN a route key in the grammar API Gateway can route
+    routes = json.dumps({key: "a:b  c"})
+    # WHEN the configuration is loaded
+    config = make_config(ROUTE_SCOPES=routes)
+    # THEN the method and the resource template are kept exactly as written (no wildcards)
+    assert config.route_scopes == (RouteScopes(key, method, resource, frozenset({"a:b", "c"})),)
+
+
+ROUTE_KEYS_API_GATEWAY_NEVER_ROUTES = [
+    # the path
+    ("GET /orders/", "path"),
+    ("GET //orders", "path"),
+    ("GET /orders//items", "path"),
+    ("GET /orders/{id", "path"),
+    ("GET /orders/id}", "path"),
+    ("GET /orders/:id", "path"),
+    ("GET /orders/{id}.json", "path"),
+    ("GET /orders/{id}{x}", "path"),
+    ("GET /orders/{id}/", "path"),
+    ("GET /orders/{}", "path"),
+    ("GET /orders/{+}", "path"),
+    ("GET /orders/{id-x}", "path"),
+    ("GET /orders/{proxy++}", "path"),
+    ("GET /{proxy+}/items", "path"),
+    ("GET /a/{proxy+}/{id}", "path"),
+    ("GET /orders*", "path"),
+    ("GET /*", "path"),
+    ("GET /orders?x=1", "path"),
+    ("GET /orders#top", "path"),
+    ("GET /orders%2F1", "path"),
+    ("GET /ordérs", "path"),
+    ("GET /\u0661", "path"),  # an Arabic-Indic digit: str.isdigit() says yes, API Gateway no
+    ("GET /\ufb01les", "path"),
+    ("GET orders", "path"),
+    ("GET ", "path"),
+    ("GET /orders\n", "path"),
+    # the method
+    ("get /orders", "method"),
+    ("Get /orders", "method"),
+    ("* /orders", "method"),
+    ("FETCH /orders", "method"),
+    ("OPTIONS /orders", "OPTIONS"),
+    ("GÉT /orders", "method"),
+    # the shape
+    ("GET  /orders", "shape"),
+    ("GET\t/orders", "shape"),
+    (" GET /orders", "shape"),
+    ("GET /orders ", "shape"),
+    ("GET /a /b", "shape"),
+    ("GET", "shape"),
+    ("/orders", "shape"),
+    ("", "shape"),
+]
+ROUTE_KEY_REASONS = {
+    "path": "the path must be / or /segment... (segments of A-Za-z0-9._-, {name}, or a final "
+    "{name+}; no empty segment, no trailing slash)",
+    "method": "the method must be one of GET, POST, PUT, PATCH, DELETE, HEAD, ANY",
+    "OPTIONS": "OPTIONS (CORS preflight) carries no token and is never behind the authorizer",
+    "shape": "it must be 'METHOD /path' with exactly one space",
+}
+
+
+@pytest.mark.parametrize(("key", "problem"), ROUTE_KEYS_API_GATEWAY_NEVER_ROUTES)
+def test_route_key_api_gateway_never_routes_is_refused(
+    make_config: Callable[..., Config], key: str, problem: str
+) -> None:
+    # GIVEN a route key that no API Gateway resource can have (it would never be enforced)
+    routes = json.dumps({"GET /fine": "read", key: "orders:write"})
+    # WHEN the configuration is loaded
+    with pytest.raises(ConfigError) as raised:
+        make_config(ROUTE_SCOPES=routes)
+    # THEN it is refused with ROUTE_SCOPES, the offending key and the reason
+    assert str(raised.value) == (
+        f"ROUTE_SCOPES key {key!r} is not 'METHOD /path': {ROUTE_KEY_REASONS[problem]}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ('""', "ROUTE_SCOPES value for 'GET /a' must be a non-empty string of scopes"),
+        ('" \\t "', "ROUTE_SCOPES value for 'GET /a' must be a non-empty string of scopes"),
+        ('["read"]', "ROUTE_SCOPES value for 'GET /a' must be a non-empty string of scopes"),
+        ("null", "ROUTE_SCOPES value for 'GET /a' must be a non-empty string of scopes"),
+        ("7", "ROUTE_SCOPES value for 'GET /a' must be a non-empty string of scopes"),
+        ("true", "ROUTE_SCOPES value for 'GET /a' must be a non-empty string of scopes"),
+        ("NaN", "ROUTE_SCOPES value for 'GET /a' must be a non-empty string of scopes"),
+        ('{"read": 1}', "ROUTE_SCOPES value for 'GET /a' must be a non-empty string of scopes"),
+        ('"read wr\\\\ite"', "ROUTE_SCOPES 'GET /a' has an invalid scope 'wr\\\\ite'"),
+        ('"read lesé"', "ROUTE_SCOPES 'GET /a' has an invalid scope 'lesé'"),
+    ],
+)
+def test_route_scopes_value_must_be_scope_tokens(
+    make_config: Callable[..., Config], value: str, message: str
+) -> None:
+    # GIVEN a route whose value is not a non-empty string of RFC 6749 scope tokens
+    # WHEN the configuration is loaded
+    with pytest.raises(ConfigError) as raised:
+        make_config(ROUTE_SCOPES=f'{{"GET /a": {value}}}')
+    # THEN it is refused, naming the route
+    assert str(raised.value).startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (
+            '{"GET /a": "read", "POST /a": "write", "GET /a": "admin"}',
+            "ROUTE_SCOPES has the key 'GET /a' more than once",
+        ),
+        (
+            '{"GET /a": "read", "GET /a": "read"}',
+            "ROUTE_SCOPES has the key 'GET /a' more than once",
+        ),
+        ('{"GET /a": "read"', "ROUTE_SCOPES must be a JSON object"),
+        ("GET /a=read", "ROUTE_SCOPES must be a JSON object"),
+        ('"GET /a"', "ROUTE_SCOPES must be a JSON object of 'METHOD /path' to scopes"),
+        ("[]", "ROUTE_SCOPES must be a JSON object of 'METHOD /path' to scopes"),
+        ("null", "ROUTE_SCOPES must be a JSON object of 'METHOD /path' to scopes"),
+        ("[" * 100_000 + "]" * 100_000, "ROUTE_SCOPES must be a JSON object"),
+        ('{"a":' * 100_000 + "1" + "}" * 100_000, "ROUTE_SCOPES must be a JSON object"),
+        ('{"GET /a": ' + "[" * 100_000 + "]" * 100_000 + "}", "ROUTE_SCOPES must be a JSON"),
+    ],
+    ids=[
+        "duplicate",
+        "duplicate-same-value",
+        "truncated",
+        "not-json",
+        "string",
+        "array",
+        "null",
+        "deep-array",
+        "deep-object",
+        "deep-value",
+    ],
+)
+def test_route_scopes_must_be_one_flat_json_object(
+    make_config: Callable[..., Config], raw: str, message: str
+) -> None:
+    # GIVEN ROUTE_SCOPES that repeats a key (json.loads would keep the last: a scope would
+    # vanish), is not an object, or nests deeply enough to exhaust the parser's recursion
+    # WHEN the configuration is loaded
+    with pytest.raises(ConfigError) as raised:
+        make_config(ROUTE_SCOPES=raw)
+    # THEN it is a ConfigError naming ROUTE_SCOPES (never a RecursionError or any other type)
+    assert str(raised.value).startswith(message)
+
+
+def test_route_scopes_keep_every_route(make_config: Callable[..., Config]) -> None:
+    # GIVEN routes that differ only by method, by a trailing segment, or are ANY
+    routes = {
+        "GET /orders": "orders:read",
+        "ANY /orders": "orders:any",
+        "POST /orders": "orders:write",
+        "GET /orders/{id}": "orders:read",
+    }
+    # WHEN the configuration is loaded
+    config = make_config(ROUTE_SCOPES=json.dumps(routes))
+    # THEN each is its own entry, in the order given
+    assert [(r.key, set(r.scopes)) for r in config.route_scopes] == [
+        (key, {scope}) for key, scope in routes.items()
+    ]

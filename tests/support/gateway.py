@@ -5,11 +5,18 @@ Lambda without Docker. This emulator reads the applied configuration back from t
 with boto3 and serves one stage on 127.0.0.1 the way API Gateway does for Lambda authorizers:
 
 - route match on the resource tree: literal path parts before ``{param}`` before ``{proxy+}``,
-  the exact HTTP method before ``ANY``; no match -> 403 ``MISSING_AUTHENTICATION_TOKEN``;
+  the exact HTTP method before ``ANY``; no match -> 403 ``MISSING_AUTHENTICATION_TOKEN``. A
+  trailing slash routes to the same resource and stays in ``methodArn`` and the event's
+  ``path``; literal parts compare case-sensitively; the spellings the emulator does not route
+  (empty segments inside the path, encoded slashes) are listed at :func:`route_segments`;
 - ``CUSTOM`` methods call their authorizer. ``TOKEN``: the identity source header (missing or
   empty -> 401) and the ``identityValidationExpression`` as a full regex match (mismatch -> 401;
   the Lambda is not invoked in either case). ``REQUEST``: header, query string and
-  ``context.*`` identity sources; with caching on, a missing one -> 401;
+  ``context.*`` identity sources (``context.httpMethod``, ``context.resourceId``,
+  ``context.resourcePath``, ``context.stage``, ...); with caching on, a missing or empty one ->
+  401 without invoking the Lambda. The REQUEST event carries ``resource`` (the template,
+  ``/orders/{id}``), ``path`` (as requested), ``httpMethod`` (the request's, also on ``ANY``
+  methods) and ``requestContext.resourceId``/``resourcePath``;
 - the authorizer Lambda runs from the deployment zip, unpacked into a temporary directory, in a
   worker process that stays up between invocations (a warm container: module globals, the
   in-container cache and kept-alive connections persist), with the deployed environment
@@ -20,9 +27,10 @@ with boto3 and serves one stage on 127.0.0.1 the way API Gateway does for Lambda
   -> 500; the policy is evaluated against the ``methodArn``
   (``arn:aws:execute-api:{region}:{account}:{api}/{stage}/{METHOD}/{path}``) with IAM wildcards
   (``*``, ``?``): an explicit Deny wins, no matching Allow -> 403;
-- the authorizer result cache: ``authorizerResultTtlInSeconds``, keyed by the identity source
-  values; a cached policy is evaluated again against each new ``methodArn`` (the reason the
-  module's policy must be stage-wide). Errors and 401s are not cached;
+- the authorizer result cache: ``authorizerResultTtlInSeconds``, keyed by the authorizer and
+  its identity source values (context values included, so ``context.resourceId`` pins a
+  decision to a resource); a cached policy is evaluated again against each new ``methodArn``
+  (the reason the module's policy must be stage-wide). Errors and 401s are not cached;
 - the integration's ``requestParameters`` (``context.authorizer.*``, ``context.requestId``,
   ``method.request.header|path|querystring.*``, static ``'value'``), path parameters
   substituted into the integration URI; ``HTTP_PROXY`` forwards the client's headers, query and
@@ -44,7 +52,8 @@ itself: the worker runs this interpreter with the test environment's packages im
 configured *now* (moto keeps no deployment snapshots).
 
 Every request gets an ``x-amzn-RequestId``; :meth:`Gateway.record` returns what happened to
-it (status, outcome, how many times the Lambda ran, whether the cached policy was used).
+it (status, outcome, how many times the Lambda ran and with which event, whether the cached
+policy was used).
 """
 
 from __future__ import annotations
@@ -126,6 +135,7 @@ class Integration:
 
 @dataclass(frozen=True)
 class Method:
+    resource_id: str
     resource_path: str
     http_method: str
     authorization_type: str
@@ -224,6 +234,7 @@ def load_api_config(endpoint_url: str, rest_api_id: str, stage_name: str, region
                 )
             methods.append(
                 Method(
+                    resource_id=resource["id"],
                     resource_path=resource["path"],
                     http_method=verb,
                     authorization_type=method.get("authorizationType", "NONE"),
@@ -290,11 +301,44 @@ def load_api_config(endpoint_url: str, rest_api_id: str, stage_name: str, region
 # ----- pure rules -----------------------------------------------------------------------------
 
 
+def route_segments(path: str) -> list[str] | None:
+    """The path segments API Gateway matches against the resource tree (``/orders/7/`` ->
+    ``["orders", "7"]``), or None for a spelling the emulator does not route.
+
+    - One trailing slash routes to the same resource: API Gateway serves ``/orders/`` with the
+      ``/orders`` resource (aws-powertools/powertools-lambda-python issue 1552 and PR 1577;
+      floci-io/floci issue 1557 and PR 1863). The slash stays in ``methodArn`` and ``path``.
+    - Slashes between the stage and the path collapse: ``/prod//orders`` is served as
+      ``/prod/orders`` (localstack/localstack issue 11253, reported against AWS, and PR 11304,
+      which made the emulator match). Where the doubled slash appears in ``methodArn`` is
+      unverified; the emulator keeps the path as requested.
+    - Unverified, so not routed (403 ``MISSING_AUTHENTICATION_TOKEN``, the conservative
+      choice: the emulator never invents a resource for a spelling): an empty segment inside
+      the path or after the trailing slash (``/orders//7``, ``/orders//``), and an encoded
+      slash in a segment (``/orders%2F7``). No public statement of what API Gateway does with
+      them was found.
+    - Other percent-escapes are compared as sent (``/%6Frders`` is not ``/orders``): unverified.
+    - Literal parts compare case-sensitively (``/Orders`` is not ``/orders``), as URI paths do
+      (RFC 3986 section 6.2.2.1).
+    """
+    rest = path.lstrip("/")
+    if rest.endswith("/"):
+        rest = rest[:-1]
+    if not rest:
+        return []
+    segments = rest.split("/")
+    if any(not segment or "%2f" in segment.lower() for segment in segments):
+        return None
+    return segments
+
+
 def match_route(
     methods: tuple[Method, ...], http_method: str, path: str
 ) -> tuple[Method, dict[str, str]] | None:
     """The method API Gateway would pick for ``http_method path``, and its path parameters."""
-    parts = [part for part in path.split("/") if part]
+    parts = route_segments(path)
+    if parts is None:
+        return None
     best: tuple[tuple[int, int, int], Method, dict[str, str]] | None = None
     for method in methods:
         if method.http_method not in (http_method, "ANY"):
@@ -328,6 +372,96 @@ def _match_resource(resource_path: str, parts: list[str]) -> dict[str, str] | No
         elif piece != parts[index]:
             return None
     return params if len(template) == len(parts) else None
+
+
+def method_arn(config: ApiConfig, http_method: str, path: str) -> str:
+    """``arn:aws:execute-api:{region}:{account}:{api}/{stage}/{METHOD}/{path}``, the path as
+    requested: a trailing slash stays (the reports at :func:`route_segments`), and the root is
+    ``.../GET/`` (aws/chalice PR 1552: API Gateway once sent ``GET//``, no longer)."""
+    return (
+        f"arn:aws:execute-api:{config.region}:{config.account_id}:"
+        f"{config.api_id}/{config.stage}/{http_method}/{path[1:]}"
+    )
+
+
+def context_variables(
+    config: ApiConfig, method: Method, request: _Request, path: str
+) -> dict[str, Any]:
+    """The ``$context`` variables of a request: the identity sources ``context.*`` read them,
+    the REQUEST event's ``requestContext`` is them, integrations map them.
+
+    ``httpMethod`` is the request's method, also on an ``ANY`` method; ``resourceId`` and
+    ``resourcePath`` are the matched resource's (API Gateway developer guide, "$context
+    Variables for data models, authorizers, mapping templates, and access logging").
+    """
+    return {
+        "accountId": config.account_id,
+        "apiId": config.api_id,
+        "httpMethod": request.method,
+        "identity": {"sourceIp": "127.0.0.1", "userAgent": request.header("user-agent")},
+        "path": f"/{config.stage}{path}",
+        "requestId": request.request_id,
+        "resourceId": method.resource_id,
+        "resourcePath": method.resource_path,
+        "stage": config.stage,
+    }
+
+
+def identity_values(
+    authorizer: Authorizer, request: _Request, context: dict[str, Any], ttl_seconds: int
+) -> tuple[str, ...] | None:
+    """The values of the authorizer's identity sources (its cache key with the authorizer's
+    id), or None when API Gateway answers 401 without invoking the Lambda.
+
+    TOKEN: the header is required. REQUEST with caching on: every source must be present, not
+    null and non-empty (API Gateway API Reference, CreateAuthorizer, ``identitySource``: "Only
+    when this is true does the authorizer invoke the authorizer Lambda function, otherwise, it
+    returns a 401 Unauthorized response without calling the Lambda function"); with caching
+    off the sources are optional. Path parameters cannot be identity sources (developer guide,
+    "Input to an API Gateway Lambda authorizer"), so ``method.request.path.*`` reads nothing.
+    """
+    values = []
+    for source in authorizer.identity_sources:
+        value = _source_value(source, request, {}, context)
+        if not value:
+            if authorizer.type == "TOKEN" or ttl_seconds > 0:
+                return None
+            continue
+        values.append(value)
+    if authorizer.type == "TOKEN" and not values:
+        return None
+    return tuple(values)
+
+
+def authorizer_event(
+    authorizer: Authorizer,
+    method: Method,
+    request: _Request,
+    path: str,
+    path_params: dict[str, str],
+    arn: str,
+    identity: tuple[str, ...],
+    context: dict[str, Any],
+) -> dict[str, Any]:
+    """The Lambda's event (developer guide, "Input to an API Gateway Lambda authorizer"):
+    ``resource`` is the resource's template, ``path`` and ``methodArn`` the path as requested
+    (trailing slash kept: floci-io/floci PR 1863 changed its authorizer event to match AWS)."""
+    if authorizer.type == "TOKEN":
+        return {"type": "TOKEN", "authorizationToken": identity[0], "methodArn": arn}
+    return {
+        "type": "REQUEST",
+        "methodArn": arn,
+        "resource": method.resource_path,
+        "path": path,
+        "httpMethod": request.method,
+        "headers": dict(request.headers),
+        "multiValueHeaders": {name: [value] for name, value in request.headers.items()},
+        "queryStringParameters": dict(request.query) or None,
+        "multiValueQueryStringParameters": _multi(request.query) or None,
+        "pathParameters": path_params or None,
+        "stageVariables": None,
+        "requestContext": context,
+    }
 
 
 def iam_wildcard_match(pattern: str, value: str) -> bool:
@@ -541,6 +675,7 @@ class RequestRecord:
     outcome: str = ""
     lambda_invocations: int = 0
     cached_policy: bool = False
+    event: dict[str, Any] | None = None  # what the Lambda got, when it ran
 
 
 @dataclass
@@ -672,41 +807,24 @@ class Gateway(ServedApp):
         if matched is None:
             return self._error("MISSING_AUTHENTICATION_TOKEN", request, record)
         method, path_params = matched
+        context = context_variables(self.config, method, request, path)
         authorizer_context: dict[str, Any] = {}
         if method.authorization_type == "CUSTOM":
             authorizer = self.config.authorizers.get(method.authorizer_id or "")
             if authorizer is None:
                 return self._error("AUTHORIZER_CONFIGURATION_ERROR", request, record)
-            method_arn = (
-                f"arn:aws:execute-api:{self.config.region}:{self.config.account_id}:"
-                f"{self.config.api_id}/{self.config.stage}/{request.method}/{path.lstrip('/')}"
-            )
             try:
                 authorizer_context = self._authorize(
-                    authorizer, method, request, path, path_params, method_arn, record
+                    authorizer, method, request, path, path_params, context, record
                 )
             except _Rejected as rejected:
                 record.outcome = rejected.outcome
                 return self._error(rejected.response_type, request, record)
         if method.integration is None:
             return self._error("INTEGRATION_FAILURE", request, record)
-        return self._forward(method.integration, request, path_params, authorizer_context, record)
-
-    def _identity(
-        self, authorizer: Authorizer, request: _Request, path_params: dict[str, str]
-    ) -> tuple[str, ...] | None:
-        values = []
-        for source in authorizer.identity_sources:
-            value = _source_value(source, request, path_params, {})
-            if not value:
-                if (
-                    authorizer.type == "TOKEN"
-                    or authorizer_ttl(authorizer, self.ttl_override_seconds) > 0
-                ):
-                    return None
-                continue
-            values.append(value)
-        return tuple(values)
+        return self._forward(
+            method.integration, request, path_params, authorizer_context, context, record
+        )
 
     def _authorize(
         self,
@@ -715,18 +833,19 @@ class Gateway(ServedApp):
         request: _Request,
         path: str,
         path_params: dict[str, str],
-        method_arn: str,
+        context: dict[str, Any],
         record: RequestRecord,
     ) -> dict[str, Any]:
         """The authorizer context for an allowed request; raises _Rejected otherwise."""
-        identity = self._identity(authorizer, request, path_params)
-        if identity is None or (authorizer.type == "TOKEN" and not identity):
+        ttl = authorizer_ttl(authorizer, self.ttl_override_seconds)
+        identity = identity_values(authorizer, request, context, ttl)
+        if identity is None:
             raise _Rejected("UNAUTHORIZED", "no identity source")
         if authorizer.type == "TOKEN" and authorizer.validation_expression is not None:
             if re.fullmatch(authorizer.validation_expression, identity[0]) is None:
                 raise _Rejected("UNAUTHORIZED", "identity validation expression")
 
-        ttl = authorizer_ttl(authorizer, self.ttl_override_seconds)
+        arn = method_arn(self.config, request.method, path)
         key = (authorizer.id, identity)
         result: dict[str, Any] | None = None
         if ttl > 0:
@@ -736,61 +855,23 @@ class Gateway(ServedApp):
                 result = cached[1]
                 record.cached_policy = True
         if result is None:
-            event = self._event(
-                authorizer, method, request, path, path_params, method_arn, identity
+            event = authorizer_event(
+                authorizer, method, request, path, path_params, arn, identity, context
             )
             record.lambda_invocations += 1
+            record.event = event
             result = _authorizer_result(self.containers[authorizer.function_arn].invoke(event))
             if ttl > 0:
                 with self._lock:
                     self._cache[key] = (time.monotonic() + ttl, result)
 
-        decision = evaluate_policy(result["policyDocument"], method_arn)
+        decision = evaluate_policy(result["policyDocument"], arn)
         if decision != "Allow":
             reason = "policy: explicit Deny" if decision == "Deny" else "policy: no Allow"
             raise _Rejected("ACCESS_DENIED", reason)
-        context = dict(result.get("context") or {})
-        context["principalId"] = result["principalId"]
-        return context
-
-    def _event(
-        self,
-        authorizer: Authorizer,
-        method: Method,
-        request: _Request,
-        path: str,
-        path_params: dict[str, str],
-        method_arn: str,
-        identity: tuple[str, ...],
-    ) -> dict[str, Any]:
-        if authorizer.type == "TOKEN":
-            return {"type": "TOKEN", "authorizationToken": identity[0], "methodArn": method_arn}
-        return {
-            "type": "REQUEST",
-            "methodArn": method_arn,
-            "resource": method.resource_path,
-            "path": path,
-            "httpMethod": request.method,
-            "headers": dict(request.headers),
-            "multiValueHeaders": {name: [value] for name, value in request.headers.items()},
-            "queryStringParameters": dict(request.query) or None,
-            "multiValueQueryStringParameters": _multi(request.query) or None,
-            "pathParameters": path_params or None,
-            "stageVariables": None,
-            "requestContext": self._request_context(method, request, path),
-        }
-
-    def _request_context(self, method: Method, request: _Request, path: str) -> dict[str, Any]:
-        return {
-            "accountId": self.config.account_id,
-            "apiId": self.config.api_id,
-            "httpMethod": request.method,
-            "path": f"/{self.config.stage}{path}",
-            "requestId": request.request_id,
-            "resourcePath": method.resource_path,
-            "stage": self.config.stage,
-            "identity": {"sourceIp": "127.0.0.1", "userAgent": request.header("user-agent")},
-        }
+        authorized = dict(result.get("context") or {})
+        authorized["principalId"] = result["principalId"]
+        return authorized
 
     def _forward(
         self,
@@ -798,14 +879,14 @@ class Gateway(ServedApp):
         request: _Request,
         path_params: dict[str, str],
         authorizer_context: dict[str, Any],
+        context: dict[str, Any],
         record: RequestRecord,
     ) -> _Response:
-        extra = {"requestId": request.request_id, "stage": self.config.stage}
         mapped: dict[str, dict[str, str]] = {"header": {}, "path": {}, "querystring": {}}
         for target, source in integration.request_parameters.items():
             kind, _, name = target.removeprefix("integration.request.").partition(".")
             value = _source_value(
-                source, request, path_params, {"authorizer": authorizer_context, **extra}
+                source, request, path_params, {**context, "authorizer": authorizer_context}
             )
             if kind in mapped and value is not None:
                 mapped[kind][name] = value

@@ -5,12 +5,15 @@ provider "aws" {
 locals {
   name = "phantom-token-complete"
 
-  # Each path gets an API Gateway resource; each route a protected method on one of them.
-  paths = toset(["orders", "profile"])
-  routes = {
-    "GET /orders"  = { path = "orders", scopes = ["orders:read"] }
-    "POST /orders" = { path = "orders", scopes = ["orders:write"] }
-    "GET /profile" = { path = "profile", scopes = [] }
+  # The routes behind the authorizer, keyed "METHOD /path" with the path as API Gateway holds
+  # it, and the scopes each one needs. The authorizer decides per route: a token with
+  # orders:read may delete an order's items but not the order. "GET /profile" needs no scope.
+  route_scopes = {
+    "GET /orders"               = ["orders:read"]
+    "POST /orders"              = ["orders:write"]
+    "GET /profile"              = []
+    "DELETE /orders/{id}"       = ["orders:admin"]
+    "DELETE /orders/{id}/items" = ["orders:read"]
   }
 
   tags = {
@@ -34,12 +37,14 @@ module "phantom_token" {
     result_ttl_seconds = var.authorizer_cache_ttl_seconds
   }
 
+  # Each route on its API Gateway resource, proxied to the same path at the backend: the
+  # module maps path parameters such as {id} into the integration for you.
   routes = {
-    for key, route in local.routes : key => {
-      resource = aws_api_gateway_resource.this[route.path]
-      scopes   = route.scopes
+    for key, scopes in local.route_scopes : key => {
+      resource = local.resources[split(" ", key)[1]]
+      scopes   = scopes
       integration = {
-        uri = "${trimsuffix(var.backend_url, "/")}/${route.path}"
+        uri = "${trimsuffix(var.backend_url, "/")}${split(" ", key)[1]}"
       }
     }
   }
@@ -66,12 +71,40 @@ resource "aws_api_gateway_rest_api" "this" {
   }
 }
 
-resource "aws_api_gateway_resource" "this" {
-  for_each = local.paths
-
+# The resource tree: /orders, /orders/{id}, /orders/{id}/items and /profile. A child names its
+# parent, so nested resources cannot share one for_each.
+resource "aws_api_gateway_resource" "orders" {
   rest_api_id = aws_api_gateway_rest_api.this.id
   parent_id   = aws_api_gateway_rest_api.this.root_resource_id
-  path_part   = each.key
+  path_part   = "orders"
+}
+
+resource "aws_api_gateway_resource" "order" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_resource.orders.id
+  path_part   = "{id}"
+}
+
+resource "aws_api_gateway_resource" "order_items" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_resource.order.id
+  path_part   = "items"
+}
+
+resource "aws_api_gateway_resource" "profile" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_rest_api.this.root_resource_id
+  path_part   = "profile"
+}
+
+locals {
+  # Path -> resource id, for the routes above.
+  resources = {
+    "/orders"            = aws_api_gateway_resource.orders
+    "/orders/{id}"       = aws_api_gateway_resource.order
+    "/orders/{id}/items" = aws_api_gateway_resource.order_items
+    "/profile"           = aws_api_gateway_resource.profile
+  }
 }
 
 # The authorizer's introspection client secret. Terraform creates the secret without a value
@@ -91,7 +124,7 @@ resource "aws_api_gateway_deployment" "this" {
 
   triggers = {
     phantom_token = module.phantom_token.deployment_trigger
-    resources     = sha1(jsonencode([for path, resource in aws_api_gateway_resource.this : resource.id]))
+    resources     = sha1(jsonencode([for path, resource in local.resources : resource.id]))
   }
 
   lifecycle {

@@ -22,7 +22,13 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.apply
 
 REGION = "eu-west-1"
-ROUTES = {("GET", "/orders"), ("POST", "/orders"), ("GET", "/profile")}
+ROUTES = {
+    ("GET", "/orders"),
+    ("POST", "/orders"),
+    ("GET", "/profile"),
+    ("DELETE", "/orders/{id}"),
+    ("DELETE", "/orders/{id}/items"),
+}
 
 
 def _client(service: str, endpoint_url: str) -> Any:
@@ -62,8 +68,15 @@ def _check_gateway(endpoint_url: str, outputs: dict[str, Any]) -> None:
             integration = described["methodIntegration"]
             assert integration["type"] == "HTTP_PROXY"
             assert integration["uri"] == f"https://backend.example.com{resource['path']}"
+            # The module maps the {id} path parameter of the nested routes for the caller.
+            path_parameters = (
+                {"integration.request.path.id": "method.request.path.id"}
+                if "{id}" in resource["path"]
+                else {}
+            )
             assert integration["requestParameters"] == {
-                "integration.request.header.Authorization": "context.authorizer.Authorization"
+                "integration.request.header.Authorization": "context.authorizer.Authorization",
+                **path_parameters,
             }
     assert found == ROUTES
 

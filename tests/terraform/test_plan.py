@@ -220,11 +220,19 @@ def test_complete_routes(complete_plan: Plan) -> None:
         for address, integration in complete_plan.of_type("aws_api_gateway_integration").items()
     }
 
-    assert methods == {"GET /orders": "GET", "POST /orders": "POST", "GET /profile": "GET"}
+    assert methods == {
+        "GET /orders": "GET",
+        "POST /orders": "POST",
+        "GET /profile": "GET",
+        "DELETE /orders/{id}": "DELETE",
+        "DELETE /orders/{id}/items": "DELETE",
+    }
     assert {route: i["uri"] for route, i in integrations.items()} == {
         "GET /orders": "https://backend.example.com/orders",
         "POST /orders": "https://backend.example.com/orders",
         "GET /profile": "https://backend.example.com/profile",
+        "DELETE /orders/{id}": "https://backend.example.com/orders/{id}",
+        "DELETE /orders/{id}/items": "https://backend.example.com/orders/{id}/items",
     }
     assert {i["type"] for i in integrations.values()} == {"HTTP_PROXY"}
 

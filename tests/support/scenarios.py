@@ -7,6 +7,12 @@ behaved when none of its calls has a problem.
 
 ``CURITY_SCENARIOS`` run against the fake Curity (``jwt`` mode); ``PEER_SCENARIOS`` against
 oidc-provider (``rfc9701`` mode, see ``tests.support.stack.peer_stack``).
+
+examples/complete has route scopes, so its authorizer is a REQUEST authorizer keyed by the
+Authorization header, ``context.httpMethod`` and ``context.resourceId``: API Gateway caches one
+decision per token and route. The same token on another route runs the Lambda again (whose
+in-container cache answers without the identity server); the same route, also spelled with a
+trailing slash, is answered from the gateway's cache.
 """
 
 from __future__ import annotations
@@ -48,6 +54,26 @@ def _from_gateway_cache(call: Call) -> Call:
     return _not_invoked(call)
 
 
+def _from_lambda_cache(call: Call) -> Call:
+    """Another route for a known token: the Lambda runs, its in-container cache answers."""
+    call.expect(not call.cached_policy, "the gateway's cached policy answered for another route")
+    call.expect(call.lambda_invocations == 1, f"Lambda ran {call.lambda_invocations} times, not 1")
+    if call.introspections is not None:
+        call.expect(call.introspections == 0, "the Lambda's in-container cache did not answer")
+    return call
+
+
+def _upstream_path(call: Call, path: str) -> Call:
+    upstream = call.upstream
+    call.expect(upstream is not None and upstream["path"] == path, f"upstream path is not {path}")
+    return call
+
+
+def _denied(call: Call) -> Call:
+    call.expect(call.upstream is None, "the upstream was called")
+    return call
+
+
 def _phantom_token_reached_upstream(call: Call, token: str, scope: str | None = None) -> Call:
     upstream = call.upstream
     call.expect(upstream is not None, "the upstream was not called")
@@ -66,8 +92,13 @@ def no_authorization_header(stack: Stack) -> list[Call]:
 
 
 def basic_credentials(stack: Stack) -> list[Call]:
+    # A REQUEST authorizer has no identity validation expression: the Lambda turns the header
+    # away itself, before any network call.
     basic = "Basic " + base64.b64encode(b"demo-client:password").decode()
-    return [_not_invoked(stack.call("GET", "/orders", basic, "Basic <user:password>", 401))]
+    call = stack.call("GET", "/orders", basic, "Basic <user:password>", 401)
+    call.expect(call.lambda_invocations == 1, f"Lambda ran {call.lambda_invocations} times, not 1")
+    call.expect(not call.introspections, "the identity server was called")
+    return [_denied(call)]
 
 
 def unknown_token(stack: Stack) -> list[Call]:
@@ -83,29 +114,55 @@ def valid_token(stack: Stack) -> list[Call]:
     return [_phantom_token_reached_upstream(_introspected_once(call), token, "orders:read")]
 
 
-def second_path_from_cache(stack: Stack) -> list[Call]:
+def second_route_and_trailing_slash(stack: Stack) -> list[Call]:
     token = stack.identity.token("orders:read")
     first = stack.call("GET", "/orders", f"Bearer {token}", "Bearer <orders:read>", 200)
-    second = stack.call("GET", "/profile", f"Bearer {token}", "same token", 200)
+    profile = stack.call("GET", "/profile", f"Bearer {token}", "same token", 200)
+    slash = stack.call("GET", "/orders/", f"Bearer {token}", "same token", 200)
+    profile_slash = stack.call("GET", "/profile/", f"Bearer {token}", "same token", 200)
     return [
         _phantom_token_reached_upstream(_introspected_once(first), token),
-        _phantom_token_reached_upstream(_from_gateway_cache(second), token),
+        _phantom_token_reached_upstream(_from_lambda_cache(profile), token),
+        _upstream_path(_from_gateway_cache(slash), "/orders"),
+        _upstream_path(_from_gateway_cache(profile_slash), "/profile"),
     ]
 
 
 def missing_route_scope(stack: Stack) -> list[Call]:
     token = stack.identity.token("orders:read")
-    denied = stack.call("POST", "/orders", f"Bearer {token}", "Bearer <orders:read>", 403)
+    # The trailing slash first: its decision is the one POST /orders gets from the cache.
+    slash = stack.call("POST", "/orders/", f"Bearer {token}", "Bearer <orders:read>", 403)
+    denied = stack.call("POST", "/orders", f"Bearer {token}", "same token", 403)
     reader = stack.call("GET", "/orders", f"Bearer {token}", "same token", 200)
     profile = stack.call("GET", "/profile", f"Bearer {token}", "same token", 200)
     writer = stack.identity.token("orders:write")
     written = stack.call("POST", "/orders", f"Bearer {writer}", "Bearer <orders:write>", 200)
-    denied.expect(denied.upstream is None, "the upstream was called")
     return [
-        _introspected_once(denied),
-        _from_gateway_cache(reader),
-        _from_gateway_cache(profile),
-        _phantom_token_reached_upstream(written, writer, "orders:write"),
+        _denied(_introspected_once(slash)),
+        _denied(_from_gateway_cache(denied)),
+        _from_lambda_cache(reader),
+        _from_lambda_cache(profile),
+        _phantom_token_reached_upstream(_introspected_once(written), writer, "orders:write"),
+    ]
+
+
+def nested_route_scopes(stack: Stack) -> list[Call]:
+    reader = stack.identity.token("orders:read")
+    order = stack.call("DELETE", "/orders/7", f"Bearer {reader}", "Bearer <orders:read>", 403)
+    items = stack.call("DELETE", "/orders/7/items", f"Bearer {reader}", "same token", 200)
+    slash = stack.call("DELETE", "/orders/7/items/", f"Bearer {reader}", "same token", 200)
+    admin = stack.identity.token("orders:admin")
+    deleted = stack.call("DELETE", "/orders/7", f"Bearer {admin}", "Bearer <orders:admin>", 200)
+    return [
+        _denied(_introspected_once(order)),
+        _upstream_path(
+            _phantom_token_reached_upstream(_from_lambda_cache(items), reader), "/orders/7/items"
+        ),
+        _upstream_path(_from_gateway_cache(slash), "/orders/7/items"),
+        _upstream_path(
+            _phantom_token_reached_upstream(_introspected_once(deleted), admin, "orders:admin"),
+            "/orders/7",
+        ),
     ]
 
 
@@ -203,8 +260,12 @@ CURITY_SCENARIOS = (
     Scenario("Basic credentials", basic_credentials),
     Scenario("unknown token", unknown_token),
     Scenario("valid token", valid_token),
-    Scenario("same token, second path within the TTL", second_path_from_cache),
+    Scenario(
+        "same token: another route runs the Lambda, the same route is cached",
+        second_route_and_trailing_slash,
+    ),
     Scenario("token lacking a route's scope", missing_route_scope),
+    Scenario("nested routes: scopes per route", nested_route_scopes),
     Scenario("gateway cache flushed: the warm Lambda's cache", warm_container_cache),
     Scenario("identity server down", identity_server_down),
     Scenario("identity server failing", identity_server_failing),

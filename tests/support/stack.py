@@ -49,7 +49,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_ZIP = REPO_ROOT / "lambda" / "dist" / "phantom-token-authorizer.zip"
 EXAMPLE = "complete"
 API_CLIENT_ID = "demo-client"
-API_CLIENT_SCOPES = "orders:read orders:write"
+API_CLIENT_SCOPES = "orders:read orders:write orders:admin"
 INTROSPECTION_CLIENT_ID = "phantom-token-authorizer"
 # Short enough that the revocation scenario waits only seconds for the cached policy to expire.
 GATEWAY_TTL_SECONDS = 3

@@ -98,7 +98,7 @@ resource "aws_api_gateway_resource" "profile" {
 }
 
 locals {
-  # Path -> resource id, for the routes above.
+  # Path -> API Gateway resource, for the routes above.
   resources = {
     "/orders"            = aws_api_gateway_resource.orders
     "/orders/{id}"       = aws_api_gateway_resource.order

@@ -1,38 +1,8 @@
-locals {
-  _cors_headers = var.gateway_responses.cors_allowed_origin == null ? {} : {
-    "gatewayresponse.header.Access-Control-Allow-Origin"   = "'${var.gateway_responses.cors_allowed_origin}'"
-    "gatewayresponse.header.Access-Control-Expose-Headers" = "'WWW-Authenticate'"
-  }
-  _gateway_responses = {
-    # No token, a malformed one, or one the identity server says is inactive (RFC 6750 3).
-    UNAUTHORIZED = {
-      status_code = "401"
-      headers     = { "gatewayresponse.header.WWW-Authenticate" = "'Bearer'" }
-    }
-    # An active token without the scopes the route needs (RFC 6750 3.1).
-    ACCESS_DENIED = {
-      status_code = "403"
-      headers     = { "gatewayresponse.header.WWW-Authenticate" = "'Bearer error=\"insufficient_scope\"'" }
-    }
-    # The authorizer failed (identity server unreachable, misconfiguration): fail closed.
-    AUTHORIZER_FAILURE = {
-      status_code = "500"
-      headers     = {}
-    }
-  }
-  gateway_responses = {
-    for type, response in local._gateway_responses : type => response if var.gateway_responses.enabled
-  }
-}
-
-resource "aws_api_gateway_gateway_response" "this" {
-  for_each = local.gateway_responses
+# 401, 403 and authorizer-failure answers for the API (see modules/gateway-responses).
+module "gateway_responses" {
+  source = "./modules/gateway-responses"
+  count  = var.gateway_responses.enabled ? 1 : 0
 
   rest_api_id         = var.rest_api.id
-  response_type       = each.key
-  status_code         = each.value.status_code
-  response_parameters = merge(each.value.headers, local._cors_headers)
-  response_templates = {
-    "application/json" = "{\"message\":$context.error.messageString}"
-  }
+  cors_allowed_origin = var.gateway_responses.cors_allowed_origin
 }

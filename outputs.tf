@@ -25,9 +25,7 @@ output "deployment_trigger" {
   value = sha1(jsonencode([
     module.authorizer.deployment_trigger,
     { for key, route in module.routes : key => route.deployment_trigger },
-    [for response in aws_api_gateway_gateway_response.this : response.id],
-    local.gateway_responses,
-    local._cors_headers,
+    [for responses in module.gateway_responses : responses.deployment_trigger],
   ]))
 }
 

@@ -28,6 +28,7 @@ END = "<!-- END_TF_DOCS -->"
 READMES = {
     "README.md": ".",
     "modules/authorizer-function/README.md": "modules/authorizer-function",
+    "modules/gateway-responses/README.md": "modules/gateway-responses",
     "modules/rest-api-authorizer/README.md": "modules/rest-api-authorizer",
     "modules/protected-method/README.md": "modules/protected-method",
 }

@@ -90,6 +90,11 @@ def existing_api_plan(planned: Callable[[str], Plan]) -> Plan:
 
 
 @pytest.fixture(scope="session")
+def shared_function_plan(planned: Callable[[str], Plan]) -> Plan:
+    return planned("examples/shared-function")
+
+
+@pytest.fixture(scope="session")
 def minimal_plan(planned: Callable[[str], Plan]) -> Plan:
     return planned("tests/terraform/fixtures/minimal")
 

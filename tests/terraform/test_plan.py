@@ -23,6 +23,7 @@ pytestmark = pytest.mark.plan
 ROOTS = (
     "examples/complete",
     "examples/existing-api",
+    "examples/shared-function",
     "tests/terraform/fixtures/minimal",
     "tests/terraform/fixtures/full",
 )
@@ -238,7 +239,13 @@ def test_complete_routes(complete_plan: Plan) -> None:
 
 
 @pytest.mark.parametrize(
-    "root", ["examples/complete", "examples/existing-api", "tests/terraform/fixtures/full"]
+    "root",
+    [
+        "examples/complete",
+        "examples/existing-api",
+        "examples/shared-function",
+        "tests/terraform/fixtures/full",
+    ],
 )
 def test_every_integration_forwards_the_jwt(planned: Callable[[str], Plan], root: str) -> None:
     integrations = planned(root).of_type("aws_api_gateway_integration")
@@ -281,6 +288,114 @@ def test_existing_api_wires_its_own_methods_through_outputs(existing_api_plan: P
     for address in plan.addresses("aws_api_gateway_integration"):
         references = plan.references(address, "request_parameters")
         assert "module.phantom_token.integration_request_parameters" in references
+
+
+# -- one function, several APIs ----------------------------------------------------------
+
+SHARED_APIS = ["invoices", "orders"]
+RESPONSES = {"UNAUTHORIZED": "401", "ACCESS_DENIED": "403", "AUTHORIZER_FAILURE": "500"}
+
+
+def _instance_key(address: str) -> str:
+    """``orders`` from ``module.authorizer["orders"].aws_x.this`` or ``aws_x.this["orders"]``."""
+    return address.split('"')[1]
+
+
+def test_shared_function_is_one_function_for_two_apis(shared_function_plan: Plan) -> None:
+    plan = shared_function_plan
+    counts = plan.counts()
+
+    assert [_instance_key(a) for a in plan.addresses("aws_api_gateway_rest_api")] == SHARED_APIS
+    assert counts["aws_lambda_function"] == 1
+    assert counts["aws_iam_role"] == 1
+    assert counts["aws_cloudwatch_log_group"] == 1
+    assert counts["aws_api_gateway_authorizer"] == 2
+    assert counts["aws_lambda_permission"] == 2
+    assert counts["aws_api_gateway_stage"] == 2
+
+
+def test_shared_function_has_an_authorizer_per_api(shared_function_plan: Plan) -> None:
+    plan = shared_function_plan
+    authorizers = plan.addresses("aws_api_gateway_authorizer")
+    call = plan.module_call('module.authorizer["orders"]')["expressions"]
+
+    assert authorizers == [
+        f'module.authorizer["{api}"].aws_api_gateway_authorizer.this' for api in SHARED_APIS
+    ]
+    # Each instance sits on the REST API of its own key, and invokes the one function.
+    assert call["rest_api"]["references"] == ["aws_api_gateway_rest_api.this", "each.key"]
+    assert {
+        "module.authorizer_function.lambda_function_invoke_arn",
+        "module.authorizer_function.lambda_function_name",
+    } <= set(call["function"]["references"])
+    for address in authorizers:
+        assert plan.references(address, "authorizer_uri")[0] == "var.function.invoke_arn"
+        assert plan.references(address, "rest_api_id")[0] == "var.rest_api.id"
+        assert plan.values(address)["name"] == f"phantom-token-shared-{_instance_key(address)}"
+
+
+def test_shared_function_protects_a_method_per_api(shared_function_plan: Plan) -> None:
+    plan = shared_function_plan
+    methods = plan.of_type("aws_api_gateway_method")
+    call = plan.module_call('module.protected_method["orders"]')["expressions"]
+
+    assert {_instance_key(a): m["authorization"] for a, m in methods.items()} == dict.fromkeys(
+        SHARED_APIS, "CUSTOM"
+    )
+    # The method of each API uses the authorizer of the same key, on the same API.
+    assert {"module.authorizer", "each.key"} <= set(call["authorizer"]["references"])
+    assert call["rest_api_id"]["references"] == ["aws_api_gateway_rest_api.this", "each.key"]
+
+
+def test_shared_function_permissions_are_scoped_per_authorizer(shared_function_plan: Plan) -> None:
+    plan = shared_function_plan
+    _, function = plan.one("aws_lambda_function")
+    permissions = plan.of_type("aws_lambda_permission")
+
+    assert sorted(permissions) == [
+        f'module.authorizer["{api}"].aws_lambda_permission.this' for api in SHARED_APIS
+    ]
+    for address, permission in permissions.items():
+        assert permission["function_name"] == function["function_name"], address
+        assert permission["principal"] == "apigateway.amazonaws.com", address
+        assert permission["action"] == "lambda:InvokeFunction", address
+        # "<execution_arn of this instance's API>/authorizers/<this instance's authorizer>",
+        # known after apply; the statement id carries the authorizer id, so the two differ.
+        assert plan.unknown(address)["source_arn"] is True, address
+        assert plan.unknown(address)["statement_id"] is True, address
+        assert set(plan.references(address, "source_arn")) >= {
+            "var.rest_api.execution_arn",
+            "aws_api_gateway_authorizer.this.id",
+        }, address
+
+
+def test_shared_function_has_gateway_responses_per_api(shared_function_plan: Plan) -> None:
+    plan = shared_function_plan
+    found: dict[str, dict[str, str]] = {}
+    for address, response in plan.of_type("aws_api_gateway_gateway_response").items():
+        found.setdefault(_instance_key(address), {})[response["response_type"]] = response[
+            "status_code"
+        ]
+    call = plan.module_call('module.gateway_responses["orders"]')["expressions"]
+
+    assert found == dict.fromkeys(SHARED_APIS, RESPONSES)
+    assert call["rest_api_id"]["references"] == ["aws_api_gateway_rest_api.this", "each.key"]
+
+
+def test_shared_function_redeploys_each_stage_on_change(shared_function_plan: Plan) -> None:
+    plan = shared_function_plan
+    triggers = plan.resource_config('aws_api_gateway_deployment.this["orders"]')["expressions"][
+        "triggers"
+    ]
+
+    assert plan.addresses("aws_api_gateway_deployment") == [
+        f'aws_api_gateway_deployment.this["{api}"]' for api in SHARED_APIS
+    ]
+    assert {
+        "module.authorizer",
+        "module.gateway_responses",
+        "module.protected_method",
+    } <= set(triggers["references"])
 
 
 # -- the Lambda function -----------------------------------------------------------------

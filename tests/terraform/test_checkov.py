@@ -2,7 +2,10 @@
 
 Skips sit inline next to the resource, each with its reason (``#checkov:skip=ID:reason``).
 The examples are also scanned from their plans, where values that a directory scan cannot
-resolve (optional() defaults, module outputs) are known.
+resolve (optional() defaults, module outputs) are known. A plan holds no comments: the scan is
+enriched with the example's source (``--repo-root-for-plan-enrichment``), which is how checkov
+applies the inline skips to plan resources, also to those of modules the example calls by a
+local path. https://www.checkov.io/7.Scan%20Examples/Terraform%20Plan%20Scanning.html
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.policy
 
 TIMEOUT_SECONDS = 300
+# Directories whose resource types no checkov policy covers (checkov 3.3): nothing passes there.
+UNCOVERED = {"modules/gateway-responses": "aws_api_gateway_gateway_response"}
 
 
 def _checkov_bin() -> str:
@@ -53,16 +58,18 @@ def _run(arguments: list[str]) -> list[dict[str, Any]]:
     return reports if isinstance(reports, list) else [reports]
 
 
-def _summaries(reports: list[dict[str, Any]]) -> tuple[list[str], int]:
+def _summaries(reports: list[dict[str, Any]]) -> tuple[list[str], int, int]:
+    """Failed checks (one line each), and how many checks passed and were skipped."""
     failures = []
-    passed = 0
+    passed = skipped = 0
     for report in reports:
         passed += report.get("summary", {}).get("passed", 0)
+        skipped += report.get("summary", {}).get("skipped", 0)
         failures.extend(
             f"{check['check_id']} {check['resource']} ({check['file_path']}): {check['check_name']}"
             for check in report.get("results", {}).get("failed_checks", [])
         )
-    return failures, passed
+    return failures, passed, skipped
 
 
 @pytest.fixture(scope="session")
@@ -85,10 +92,13 @@ def directory_reports() -> dict[str, list[dict[str, Any]]]:
 def test_checkov_directory(
     directory_reports: dict[str, list[dict[str, Any]]], directory: str
 ) -> None:
-    failures, passed = _summaries(directory_reports[directory])
+    failures, passed, _ = _summaries(directory_reports[directory])
 
     assert not failures, "checkov failed checks:\n" + "\n".join(failures)
-    assert passed > 0, f"checkov ran no check on {directory}"
+    if directory in UNCOVERED:
+        assert passed == 0, f"checkov now checks {UNCOVERED[directory]}: drop it from UNCOVERED"
+    else:
+        assert passed > 0, f"checkov ran no check on {directory}"
 
 
 @pytest.mark.parametrize("example", EXAMPLES)
@@ -112,7 +122,9 @@ def test_checkov_example_plan(
         "--compact",
         "--skip-download",
     ]
-    failures, passed = _summaries(_run(arguments))
+    failures, passed, skipped = _summaries(_run(arguments))
 
     assert not failures, "checkov failed checks:\n" + "\n".join(failures)
     assert passed > 0
+    # Without the enrichment a plan scan sees no comment: every inline skip would be a failure.
+    assert skipped > 0, "no inline skip applied to the plan scan"

@@ -1,4 +1,5 @@
-"""examples/complete applied to a moto server, read back with boto3, planned again, destroyed.
+"""examples/complete and examples/shared-function applied to a moto server, read back with boto3,
+planned again, destroyed.
 
 moto stores what the AWS APIs are given; it does not run the Lambda or evaluate the
 authorizer (tests/e2e does that). Its one known defect on this path, CreateAuthorizer
@@ -148,6 +149,66 @@ def test_complete_example_applies_reads_back_and_destroys(
             _check_function(endpoint_url, outputs)
 
             # A second plan must find nothing to change: the module converges.
+            code = terraform.plan_exit_code()
+            assert code == 0, terraform.plan_text()
+        finally:
+            terraform.destroy()
+
+
+def _check_shared_function(endpoint_url: str, outputs: dict[str, Any]) -> None:
+    apigateway = _client("apigateway", endpoint_url)
+    awslambda = _client("lambda", endpoint_url)
+    name = outputs["lambda_function_name"]
+    function_arn = awslambda.get_function_configuration(FunctionName=name)["FunctionArn"]
+    apis = outputs["rest_api_ids"]
+    authorizers = outputs["authorizer_ids"]
+
+    # Two APIs, each with its own authorizer, both invoking the one function.
+    assert set(apis) == set(authorizers) == {"invoices", "orders"}
+    assert len(set(apis.values())) == 2
+    for api, api_id in apis.items():
+        (authorizer,) = apigateway.get_authorizers(restApiId=api_id)["items"]
+        assert authorizer["id"] == authorizers[api]
+        assert f"/functions/{function_arn}/invocations" in authorizer["authorizerUri"]
+        method = apigateway.get_method(
+            restApiId=api_id,
+            resourceId=next(
+                r["id"]
+                for r in apigateway.get_resources(restApiId=api_id)["items"]
+                if r["path"] == f"/{api}"
+            ),
+            httpMethod="GET",
+        )
+        assert method["authorizationType"] == "CUSTOM"
+        assert method["authorizerId"] == authorizers[api]
+        for kind, status in (("UNAUTHORIZED", "401"), ("ACCESS_DENIED", "403")):
+            response = apigateway.get_gateway_response(restApiId=api_id, responseType=kind)
+            assert response["statusCode"] == status
+
+    # One invoke permission per authorizer, each limited to that API's authorizer.
+    policy = json.loads(awslambda.get_policy(FunctionName=name)["Policy"])
+    source_arns = sorted(
+        statement["Condition"]["ArnLike"]["AWS:SourceArn"] for statement in policy["Statement"]
+    )
+    assert source_arns == sorted(
+        f"arn:aws:execute-api:{REGION}:123456789012:{apis[api]}/authorizers/{authorizers[api]}"
+        for api in apis
+    )
+
+
+def test_shared_function_example_applies_reads_back_and_destroys(
+    tmp_path: Path, tf_env: dict[str, str], terraform_bin: str
+) -> None:
+    workdir = copy_module_tree("shared-function", tmp_path / "tree")
+    terraform = TerraformWorkdir(workdir, tf_env, terraform_bin)
+    terraform.init()
+
+    with running_moto_server() as endpoint_url:
+        write_aws_override(workdir, endpoint_url)
+        terraform.apply()
+        try:
+            _check_shared_function(endpoint_url, terraform.outputs())
+
             code = terraform.plan_exit_code()
             assert code == 0, terraform.plan_text()
         finally:

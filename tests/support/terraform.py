@@ -232,6 +232,9 @@ def copy_module_tree(name: str, tmp: Path) -> Path:
     tmp.mkdir(parents=True, exist_ok=True)
     for tf_file in REPO_ROOT.glob("*.tf"):
         shutil.copy2(tf_file, tmp / tf_file.name)
+    (tmp / "tests").mkdir(exist_ok=True)
+    for suite in REPO_ROOT.glob("tests/*.tftest.hcl"):  # the root module's native tests
+        shutil.copy2(suite, tmp / "tests" / suite.name)
     for tree in _COPIED_TREES:
         source = REPO_ROOT / tree
         if source.is_dir():

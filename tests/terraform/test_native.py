@@ -1,4 +1,4 @@
-"""The native ``terraform test`` suites (mocked AWS provider) of each submodule."""
+"""The native ``terraform test`` suites (mocked AWS provider) of the root and each submodule."""
 
 from __future__ import annotations
 
@@ -24,6 +24,16 @@ SUITES = sorted(
 
 def test_every_submodule_has_a_native_suite() -> None:
     assert tuple(sorted(set(SUITES))) == SUBMODULES
+
+
+def test_root_module_suite(initialised: Callable[[str], TerraformWorkdir]) -> None:
+    # The root's suite (tests/*.tftest.hcl) runs in a consumer's pipeline with no Python.
+    assert list(REPO_ROOT.glob("tests/*.tftest.hcl"))
+    output = initialised(".").test()
+
+    assert "Success!" in output, output
+    assert " 0 failed" in output, output
+    assert "a_misspelt_scopes_attribute_is_refused... pass" in output, output
 
 
 @pytest.mark.parametrize("module", sorted(set(SUITES)))

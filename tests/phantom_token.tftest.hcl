@@ -1,0 +1,159 @@
+# Native tests of the root module with a mocked AWS provider: `terraform init && terraform test`
+# at the repository root needs neither Python nor an AWS account, so a consumer's pipeline can
+# run them. They cover the decisions the root module makes: which authorizer and cache key,
+# which scopes reach the Lambda, the gateway responses, and the inputs it refuses.
+mock_provider "aws" {
+  mock_resource "aws_api_gateway_authorizer" {
+    defaults = {
+      id = "authz01"
+    }
+  }
+}
+
+variables {
+  name = "orders"
+  rest_api = {
+    id            = "a1b2c3d4e5"
+    execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5"
+  }
+  introspection = {
+    endpoint          = "https://login.example.com/oauth/v2/oauth-introspect"
+    client_id         = "gateway"
+    client_secret_arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gateway-AbCdEf"
+  }
+}
+
+run "without_route_scopes_one_decision_per_token" {
+  command = plan
+
+  assert {
+    condition     = local.authorizer_type == "TOKEN" && jsonencode(local.identity_sources) == jsonencode(["method.request.header.Authorization"])
+    error_message = "Without route scopes the authorizer is a TOKEN authorizer keyed by the token."
+  }
+
+  assert {
+    condition     = length(local.route_scopes) == 0
+    error_message = "No route scopes, nothing to enforce per route."
+  }
+
+  assert {
+    condition     = length(module.gateway_responses) == 1
+    error_message = "Gateway responses are on by default."
+  }
+}
+
+run "route_scopes_pin_the_route_in_the_cache_key" {
+  command = plan
+
+  variables {
+    scopes = {
+      required = ["openid"]
+      routes   = { "DELETE /orders/{id}" = ["orders:admin"] }
+    }
+    routes = {
+      "GET /orders" = {
+        resource    = { id = "res0rders", path = "/orders" }
+        scopes      = ["orders:read"]
+        integration = { uri = "https://backend.example.com/orders" }
+      }
+      "GET /profile" = {
+        resource    = { id = "resprof1le", path = "/profile" }
+        scopes      = []
+        integration = { uri = "https://backend.example.com/profile" }
+      }
+    }
+  }
+
+  assert {
+    condition     = local.authorizer_type == "REQUEST"
+    error_message = "Route scopes need a REQUEST authorizer."
+  }
+
+  assert {
+    condition     = jsonencode(local.identity_sources) == jsonencode(["method.request.header.Authorization", "context.httpMethod", "context.resourceId"])
+    error_message = "The cache key is the token, the method and the resource."
+  }
+
+  assert {
+    condition = jsonencode(local.route_scopes) == jsonencode({
+      "DELETE /orders/{id}" = ["orders:admin"]
+      "GET /orders"         = ["orders:read"]
+    })
+    error_message = "Scopes of routes managed here and elsewhere reach the Lambda; a route with [] adds none."
+  }
+
+  assert {
+    condition     = module.routes["GET /orders"].request_parameters["integration.request.header.Authorization"] == "context.authorizer.Authorization"
+    error_message = "Each route forwards the JWT upstream."
+  }
+}
+
+run "gateway_responses_can_be_left_to_the_caller" {
+  command = plan
+
+  variables {
+    gateway_responses = { enabled = false }
+  }
+
+  assert {
+    condition     = length(module.gateway_responses) == 0
+    error_message = "gateway_responses.enabled = false creates none."
+  }
+}
+
+run "a_misspelt_scopes_attribute_is_refused" {
+  command = plan
+
+  variables {
+    scopes = { require = ["api"] }
+  }
+
+  expect_failures = [var.scopes]
+}
+
+run "a_route_without_scopes_is_refused" {
+  command = plan
+
+  variables {
+    routes = {
+      "GET /admin" = {
+        resource    = { id = "resadm1n", path = "/admin" }
+        scope       = ["admin"]
+        integration = { uri = "https://backend.example.com/admin" }
+      }
+    }
+  }
+
+  expect_failures = [var.routes]
+}
+
+run "an_unroutable_route_key_is_refused" {
+  command = plan
+
+  variables {
+    scopes = { routes = { "GET /orders/" = ["orders:read"] } }
+  }
+
+  expect_failures = [var.scopes]
+}
+
+run "a_cache_key_without_the_token_is_refused" {
+  command = plan
+
+  variables {
+    authorizer = { type = "REQUEST", identity_sources = ["context.domainName"] }
+  }
+
+  expect_failures = [var.authorizer]
+}
+
+run "a_token_authorizer_with_route_scopes_is_refused" {
+  command = plan
+
+  variables {
+    authorizer = { type = "TOKEN" }
+    scopes     = { routes = { "GET /orders" = ["orders:read"] } }
+  }
+
+  expect_failures = [output.authorizer_id]
+}

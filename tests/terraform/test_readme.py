@@ -74,17 +74,21 @@ def test_rendered_tables_read_back_to_the_module(module: str) -> None:
 @pytest.mark.parametrize(
     ("column", "old", "new"),
     [
-        ("type", "<pre>object({<br/>    context_claims ", "<pre>object({<br/>    claims "),
+        ("type", "<pre>object({<br/>    cors_allowed_origin ", "<pre>object({<br/>    cors "),
         ("default", "`{}` | no |", "`[]` | no |"),
         ("required", "`{}` | no |", "`{}` | yes |"),
-        ("description", "How API Gateway calls", "How API Gateway invokes"),
-        ("name", "[authorizer](#input\\_authorizer)", "[authoriser](#input\\_authorizer)"),
+        ("description", "API Gateway's answers", "API Gateway's replies"),
+        (
+            "name",
+            "[gateway\\_responses](#input\\_gateway\\_responses)",
+            "[gateway\\_response](#input\\_gateway\\_responses)",
+        ),
     ],
 )
 def test_a_wrong_column_is_reported(column: str, old: str, new: str) -> None:
-    # GIVEN the root module's tables with one cell of the authorizer row changed
+    # GIVEN the root module's tables with one cell of the gateway_responses row changed
     rendered = render(".")
-    row = next(line for line in rendered.splitlines() if 'name="input_authorizer"' in line)
+    row = next(line for line in rendered.splitlines() if 'name="input_gateway_responses"' in line)
     assert old in row
     changed = rendered.replace(row, row.replace(old, new, 1))
 
@@ -92,7 +96,7 @@ def test_a_wrong_column_is_reported(column: str, old: str, new: str) -> None:
     problems = _table_differences(changed, ".")
 
     # THEN exactly that column of that row is reported
-    assert [p.split(":")[0] for p in problems] == [f"input authorizer, column {column}"]
+    assert [p.split(":")[0] for p in problems] == [f"input gateway_responses, column {column}"]
 
 
 @pytest.mark.parametrize(

@@ -29,10 +29,9 @@ class IntrospectionError(AuthorizerError):
 class ClientRejectedError(IntrospectionError):
     """The identity server refused our client credentials (401/403)."""
 
-    def __init__(self, status: int) -> None:
-        super().__init__(
-            f"identity server rejected the introspection client credentials ({status})"
-        )
+    def __init__(self, status: int, detail: str = "") -> None:
+        message = f"identity server rejected the introspection client credentials ({status})"
+        super().__init__(f"{message}; {detail}" if detail else message)
         self.status = status
 
 

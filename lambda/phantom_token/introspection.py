@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import base64
-import http.client
 import json
 import math
+import os
+import re
+import select
 import socket
 import ssl
-from urllib.parse import quote_plus, urlencode
+import time
+from urllib.parse import quote_plus
 
 from phantom_token.errors import ClientRejectedError, IntrospectionError
 from phantom_token.jwt_claims import jws_claims
@@ -21,26 +24,41 @@ if TYPE_CHECKING:
     from phantom_token.config import Endpoint, ResponseMode
 
     class Transport(Protocol):
-        def post(self, body: bytes, headers: Mapping[str, str], timeout: float) -> HttpResponse: ...
+        def post(self, body: bytes, headers: Mapping[str, str], timeout: float) -> HttpResponse:
+            """Send one request and read its response within ``timeout`` seconds in total."""
+            ...
 else:
     from phantom_token._records import NamedTuple
 
 ACCEPT = {"jwt": "application/jwt", "rfc9701": "application/token-introspection+jwt"}
 MAX_RESPONSE_BYTES = 1 << 20
+MAX_HEAD_BYTES = 1 << 16
+MAX_HEADER_LINES = 100
 RETRYABLE_STATUSES = frozenset({502, 503, 504})
-# Errors that mean "the server closed the idle connection": reopen once, it is not a retry.
-_STALE_CONNECTION = (
-    http.client.RemoteDisconnected,
-    http.client.BadStatusLine,
-    ConnectionResetError,
-    ConnectionAbortedError,
-    BrokenPipeError,
-)
+# A retry is worth making only with at least this much time left for it.
+MIN_ATTEMPT_SECONDS = 0.1
+# Retry n waits between half and all of BACKOFF_SECONDS * 2**(n-1) ("equal jitter", see
+# https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/).
+BACKOFF_SECONDS = 0.1
+_RECEIVE_BYTES = 65536
+_MAX_INTERIM_RESPONSES = 8
+
+# RFC 9110 5.6.2 token, 5.5 field values (VCHAR, obs-text, SP and HTAB inside), 5.6.6 parameters.
+_TCHARS = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_STATUS_LINE = re.compile(r"HTTP/1\.([01]) ([1-9][0-9][0-9])(?: [\t\x20-\x7e\x80-\xff]*)?")
+_FIELD_LINE = re.compile(rf"({_TCHARS}):([\t\x20-\x7e\x80-\xff]*)")
+_QUOTED_STRING = r'"(?:[\t\x20\x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t\x20-\x7e\x80-\xff])*"'
+_PARAMETER = rf"{_TCHARS}=(?:{_TCHARS}|{_QUOTED_STRING})"
+_MEDIA_TYPE = re.compile(rf"[ \t]*({_TCHARS}/{_TCHARS})(?:[ \t]*;[ \t]*(?:{_PARAMETER})?)*[ \t]*")
+_CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,8})[ \t]*(?:;[\t\x20-\x7e\x80-\xff]*)?")
 
 
 class HttpResponse(NamedTuple):
     status: int
-    headers: Mapping[str, str]  # lower-case names
+    # Lower-case names. A field sent on several lines is one value, joined with ", " (RFC 9110
+    # 5.3), identical lines once: two Cache-Control lines both count, and two different
+    # Content-Type lines become a value that is no media type.
+    headers: Mapping[str, str]
     body: bytes
 
 
@@ -53,6 +71,29 @@ class Introspection(NamedTuple):
     no_store: bool
 
 
+class ConnectionClosedError(ConnectionError):
+    """The server closed the connection before sending any byte of a response."""
+
+
+class IncompleteResponseError(ConnectionError):
+    """The server closed the connection in the middle of a response."""
+
+
+class UnexpectedBytesError(IntrospectionError):
+    """Bytes followed the response: the framing is not to be trusted, nor the connection."""
+
+    def __init__(self) -> None:
+        super().__init__("identity server sent bytes after its response")
+
+
+# The server may have closed an idle connection: reopen once, it is not a retry.
+_STALE_CONNECTION = (
+    ConnectionClosedError,
+    ConnectionResetError,
+    ConnectionAbortedError,
+    BrokenPipeError,
+)
+
 _tls_context: ssl.SSLContext | None = None
 
 
@@ -64,46 +105,56 @@ def _default_tls_context() -> ssl.SSLContext:
     return _tls_context
 
 
+def _time_left(deadline: float) -> float:
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise TimeoutError("introspection attempt timed out")
+    return remaining
+
+
 class HttpTransport:
     """One persistent HTTP/1.1 connection to the introspection endpoint.
 
-    Each request leaves in a single write, headers and body together: http.client writes them
-    separately, which costs every introspection an extra segment and wake-up on both ends.
-    Responses are parsed by ``http.client.HTTPResponse``.
+    Each request leaves in a single write, headers and body together (http.client writes them
+    separately: an extra segment and wake-up on both ends). Each attempt, from connecting to
+    the last byte of the body, ends by its deadline in total, not per read: a server that
+    trickles its answer cannot hold the call. A connection with anything unread on it, before a
+    request or after a response, is closed: bytes nobody asked for are never read as an answer.
     """
 
-    def __init__(self, endpoint: Endpoint) -> None:
+    def __init__(self, endpoint: Endpoint, tls_context: ssl.SSLContext | None = None) -> None:
         self._endpoint = endpoint
+        self._tls_context = tls_context
         self._socket: socket.socket | None = None
+        self._poller: select.poll | None = None
         host = f"[{endpoint.host}]" if ":" in endpoint.host else endpoint.host
         default_port = 443 if endpoint.scheme == "https" else 80
         self._host_header = host if endpoint.port == default_port else f"{host}:{endpoint.port}"
+        self._head_headers: dict[str, str] | None = None
+        self._head = b""
 
     def close(self) -> None:
         if self._socket is not None:
             self._socket.close()
-            self._socket = None
-
-    def _connect(self, timeout: float) -> socket.socket:
-        endpoint = self._endpoint
-        connection = socket.create_connection((endpoint.host, endpoint.port), timeout=timeout)
-        try:
-            connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            if endpoint.scheme == "https":
-                connection = _default_tls_context().wrap_socket(
-                    connection, server_hostname=endpoint.host
-                )
-        except BaseException:
-            connection.close()
-            raise
-        self._socket = connection
-        return connection
+            self._socket = self._poller = None
 
     def post(self, body: bytes, headers: Mapping[str, str], timeout: float) -> HttpResponse:
-        reused = self._socket is not None
-        connection = self._socket or self._connect(timeout)
+        deadline = time.monotonic() + timeout
+        request = self._request(body, headers)
+        connection = self._socket
+        if connection is not None and self._waiting(connection):
+            # Before reuse: whatever waits on an idle connection is no answer to this request.
+            self.close()
+            connection = None
+        reused = connection is not None
         try:
-            return self._exchange(connection, body, headers, timeout)
+            if connection is None:
+                connection = self._connect(deadline)
+            response = self._exchange(connection, request, deadline)
+            if not (reused and response.status == 408):
+                return response
+            # 408 on a reused connection: the server timed it out as the request arrived.
+            self.close()
         except _STALE_CONNECTION:
             self.close()
             if not reused:
@@ -112,42 +163,254 @@ class HttpTransport:
             self.close()
             raise
         try:
-            return self._exchange(self._connect(timeout), body, headers, timeout)
+            return self._exchange(self._connect(deadline), request, deadline)
         except BaseException:
             self.close()
             raise
 
-    def _request(self, body: bytes, headers: Mapping[str, str]) -> bytes:
-        lines = [f"POST {self._endpoint.path} HTTP/1.1", f"Host: {self._host_header}"]
-        lines += [f"{name}: {value}" for name, value in headers.items()]
-        lines.append(f"Content-Length: {len(body)}")
-        if any("\r" in line or "\n" in line for line in lines):
-            raise IntrospectionError("an introspection request header contains a line break")
-        head = "\r\n".join(lines)
-        return f"{head}\r\n\r\n".encode("latin-1") + body
+    def _connect(self, deadline: float) -> socket.socket:
+        # socket.create_connection gives every address the whole timeout; this loop shares
+        # one deadline. Name resolution itself is not bounded by it (the resolver's own).
+        endpoint = self._endpoint
+        failure: OSError | None = None
+        addresses = socket.getaddrinfo(endpoint.host, endpoint.port, type=socket.SOCK_STREAM)
+        for family, kind, protocol, _, address in addresses:
+            connection = socket.socket(family, kind, protocol)
+            try:
+                connection.settimeout(_time_left(deadline))
+                connection.connect(address)
+            except OSError as exc:
+                connection.close()
+                failure = exc
+                continue
+            break
+        else:
+            raise failure or OSError("the introspection endpoint has no address")
+        try:
+            connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if endpoint.scheme == "https":
+                # The ssl module bounds the whole handshake by the socket's timeout.
+                connection.settimeout(_time_left(deadline))
+                context = self._tls_context or _default_tls_context()
+                connection = context.wrap_socket(connection, server_hostname=endpoint.host)
+            poller = select.poll()
+            poller.register(connection, select.POLLIN | select.POLLPRI)
+        except BaseException:
+            connection.close()
+            raise
+        self._socket, self._poller = connection, poller
+        return connection
 
-    def _exchange(
-        self, connection: socket.socket, body: bytes, headers: Mapping[str, str], timeout: float
-    ) -> HttpResponse:
-        connection.settimeout(timeout)
-        connection.sendall(self._request(body, headers))
-        response = http.client.HTTPResponse(connection, method="POST")
-        response.begin()
-        if response.length is not None and response.length > MAX_RESPONSE_BYTES:
+    def _waiting(self, connection: socket.socket) -> bool:
+        """Anything readable on the connection: bytes, the server's close, an error.
+
+        A zero-timeout poll costs about a microsecond; TLS may hold decrypted bytes as well.
+        """
+        if isinstance(connection, ssl.SSLSocket) and connection.pending():
+            return True
+        return self._poller is None or bool(self._poller.poll(0))
+
+    def _request(self, body: bytes, headers: Mapping[str, str]) -> bytes:
+        # The headers change only with the secret: encode them once, not per call.
+        if headers != self._head_headers:
+            lines = [f"POST {self._endpoint.path} HTTP/1.1", f"Host: {self._host_header}"]
+            lines += [f"{name}: {value}" for name, value in headers.items()]
+            if any("\r" in line or "\n" in line for line in lines):
+                raise IntrospectionError("an introspection request header contains a line break")
+            self._head = ("\r\n".join(lines) + "\r\nContent-Length: ").encode("latin-1")
+            self._head_headers = dict(headers)
+        return b"%s%d\r\n\r\n%s" % (self._head, len(body), body)
+
+    def _exchange(self, connection: socket.socket, request: bytes, deadline: float) -> HttpResponse:
+        connection.settimeout(_time_left(deadline))
+        connection.sendall(request)
+        reader = ResponseReader(connection, deadline)
+        response, will_close = read_response(reader)
+        if reader.buffer:
+            raise UnexpectedBytesError
+        if will_close:
             self.close()
+        elif self._waiting(connection):
+            # Whatever arrived right after the response: the server's close is fine, anything
+            # else means the response was not what the server meant (RFC 9112 6.3: never read
+            # extra data as a separate response).
+            extra = _application_bytes_waiting(connection)
+            self.close()
+            if extra:
+                raise UnexpectedBytesError
+        return response
+
+
+def _application_bytes_waiting(connection: socket.socket) -> bool:
+    connection.setblocking(False)
+    try:
+        return bool(connection.recv(1))
+    except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
+        return False  # a TLS record that carries no application data
+    except OSError:
+        return False  # reset, or TLS close_notify: the server closed the connection
+
+
+class ResponseReader:
+    """Reads from the connection into ``buffer``, each read bounded by the time left until
+    ``deadline`` (monotonic seconds): the attempt's deadline holds for the whole response."""
+
+    __slots__ = ("buffer", "connection", "deadline", "started")
+
+    def __init__(self, connection: socket.socket, deadline: float) -> None:
+        self.connection = connection
+        self.deadline = deadline
+        self.buffer = bytearray()
+        self.started = False
+
+    def fill(self) -> bool:
+        """Read once more; False when the server closed the connection."""
+        self.connection.settimeout(_time_left(self.deadline))
+        chunk = self.connection.recv(_RECEIVE_BYTES)
+        if not chunk:
+            return False
+        self.started = True
+        self.buffer += chunk
+        return True
+
+    def fill_or_fail(self) -> None:
+        if not self.fill():
+            if self.started:
+                raise IncompleteResponseError("connection closed in the middle of the response")
+            raise ConnectionClosedError("connection closed before the response")
+
+
+def read_response(reader: ResponseReader) -> tuple[HttpResponse, bool]:
+    """One response (after any 1xx) and whether the connection ends with it (RFC 9112 6)."""
+    for _ in range(_MAX_INTERIM_RESPONSES):
+        status, http10, headers = _read_head(reader)
+        if status >= 200:
+            break
+        if status == 101:
+            raise IntrospectionError("identity server switched protocols (101)")
+    else:
+        raise IntrospectionError("identity server sent too many interim (1xx) responses")
+    will_close = http10 or "close" in _list_tokens(headers.get("connection", ""))
+    if status in (204, 304):
+        # No body, whatever the header fields say (RFC 9112 6.3): any bytes are unexpected.
+        return HttpResponse(status, headers, b""), will_close
+    transfer_encoding = headers.get("transfer-encoding")
+    content_length = headers.get("content-length")
+    if transfer_encoding is not None:
+        if content_length is not None:
+            raise IntrospectionError(
+                "introspection response has both Transfer-Encoding and Content-Length"
+            )
+        if _list_tokens(transfer_encoding) != ["chunked"]:
+            raise IntrospectionError("introspection response has an unsupported Transfer-Encoding")
+        body = _read_chunked(reader)
+    elif content_length is not None:
+        body = _read_exactly(reader, _content_length(content_length))
+    else:
+        body = _read_until_close(reader)
+        will_close = True
+    return HttpResponse(status, headers, body), will_close
+
+
+def _list_tokens(value: str) -> list[str]:
+    return [item.strip().lower() for item in value.split(",") if item.strip()]
+
+
+def _read_head(reader: ResponseReader) -> tuple[int, bool, dict[str, str]]:
+    buffer = reader.buffer
+    while (end := buffer.find(b"\r\n\r\n")) < 0:
+        if len(buffer) > MAX_HEAD_BYTES:
+            raise IntrospectionError("introspection response headers are larger than 64 KiB")
+        reader.fill_or_fail()
+    head = bytes(buffer[:end])
+    del buffer[: end + 4]
+    return parse_head(head)
+
+
+def parse_head(head: bytes) -> tuple[int, bool, dict[str, str]]:
+    """(status, HTTP/1.0?, header fields) of a status line and field lines, CRLF-separated."""
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    status = _STATUS_LINE.fullmatch(status_line)
+    if status is None:
+        raise IntrospectionError("identity server did not answer with an HTTP/1.1 status line")
+    if len(lines) > MAX_HEADER_LINES:
+        raise IntrospectionError("introspection response has more than 100 header lines")
+    headers: dict[str, str] = {}
+    for line in lines:
+        field = _FIELD_LINE.fullmatch(line)
+        if field is None:
+            raise IntrospectionError("introspection response has a malformed header line")
+        name, value = field[1].lower(), field[2].strip(" \t")
+        known = headers.get(name)
+        if known is None:
+            headers[name] = value
+        elif value not in known.split(", "):
+            headers[name] = f"{known}, {value}"
+    return int(status[2]), status[1] == "0", headers
+
+
+def _content_length(value: str) -> int:
+    # Repeated identical values are one length (RFC 9110 8.6); different ones are an error.
+    values = {item.strip() for item in value.split(",")}
+    if len(values) != 1:
+        raise IntrospectionError("introspection response has conflicting Content-Length values")
+    (text,) = values
+    if not (text.isascii() and text.isdigit()):
+        raise IntrospectionError("introspection response has an invalid Content-Length")
+    length = int(text)
+    if length > MAX_RESPONSE_BYTES:
+        raise IntrospectionError("introspection response is larger than 1 MiB")
+    return length
+
+
+def _read_exactly(reader: ResponseReader, length: int) -> bytes:
+    buffer = reader.buffer
+    while len(buffer) < length:
+        reader.fill_or_fail()
+    body = bytes(buffer[:length])
+    del buffer[:length]
+    return body
+
+
+def _read_until_close(reader: ResponseReader) -> bytes:
+    while reader.fill():
+        if len(reader.buffer) > MAX_RESPONSE_BYTES:
             raise IntrospectionError("introspection response is larger than 1 MiB")
-        # read(n) allocates n bytes up front: bound only a body of unknown length that way.
-        data = (
-            response.read()
-            if response.length is not None
-            else response.read(MAX_RESPONSE_BYTES + 1)
-        )
-        if len(data) > MAX_RESPONSE_BYTES:
-            self.close()
+    body = bytes(reader.buffer)
+    reader.buffer.clear()
+    return body
+
+
+def _read_line(reader: ResponseReader) -> bytes:
+    buffer = reader.buffer
+    while (end := buffer.find(b"\r\n")) < 0:
+        if len(buffer) > MAX_HEAD_BYTES:
+            raise IntrospectionError("introspection response has a malformed chunked body")
+        reader.fill_or_fail()
+    line = bytes(buffer[:end])
+    del buffer[: end + 2]
+    return line
+
+
+def _read_chunked(reader: ResponseReader) -> bytes:
+    """A chunked body (RFC 9112 7.1); trailer fields are read and ignored."""
+    body = bytearray()
+    while True:
+        size = _CHUNK_SIZE.fullmatch(_read_line(reader))
+        if size is None:
+            raise IntrospectionError("introspection response has a malformed chunked body")
+        length = int(size[1], 16)
+        if length == 0:
+            break
+        if len(body) + length > MAX_RESPONSE_BYTES:
             raise IntrospectionError("introspection response is larger than 1 MiB")
-        if response.will_close:
-            self.close()
-        return HttpResponse(response.status, {k.lower(): v for k, v in response.getheaders()}, data)
+        body += _read_exactly(reader, length)
+        if _read_line(reader):
+            raise IntrospectionError("introspection response has a malformed chunked body")
+    for _ in range(MAX_HEADER_LINES + 1):
+        if not _read_line(reader):
+            return bytes(body)
+    raise IntrospectionError("introspection response has more than 100 trailer lines")
 
 
 def basic_authorization(client_id: str, client_secret: str) -> str:
@@ -157,7 +420,7 @@ def basic_authorization(client_id: str, client_secret: str) -> str:
 
 
 def request_body(token: str) -> bytes:
-    return urlencode({"token": token}).encode("ascii")
+    return b"token=" + quote_plus(token).encode("ascii")
 
 
 def request_headers(mode: ResponseMode, authorization: str) -> dict[str, str]:
@@ -168,6 +431,25 @@ def request_headers(mode: ResponseMode, authorization: str) -> dict[str, str]:
     }
 
 
+def _jitter() -> float:
+    """A fraction in [0, 1); os.urandom spares importing random on every cold start."""
+    return int.from_bytes(os.urandom(2), "big") / 65536
+
+
+def backoff_seconds(retry: int, jitter: Callable[[], float] = _jitter) -> float:
+    """The pause before retry number ``retry`` (1, 2, ...)."""
+    ceiling: float = BACKOFF_SECONDS * 2 ** (retry - 1)
+    return ceiling / 2 + jitter() * ceiling / 2
+
+
+def retry_after_seconds(value: str | None) -> int | None:
+    """Retry-After in its delay-seconds form (RFC 9110 10.2.3); a date or junk is ignored."""
+    if value is None:
+        return None
+    text = value.strip()
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
 def post_with_retries(
     transport: Transport,
     body: bytes,
@@ -176,33 +458,60 @@ def post_with_retries(
     timeout: float,
     retries: int,
     time_left: Callable[[], float],
+    sleep: Callable[[float], None] = time.sleep,
+    jitter: Callable[[], float] = _jitter,
 ) -> HttpResponse:
-    """POST, retrying connection failures, timeouts and 502/503/504 while time allows."""
+    """POST, retrying connection failures, timeouts and 502/503/504 while time allows.
+
+    Each attempt gets the smaller of ``timeout`` and the time left. Retries wait a jittered
+    backoff, or the server's Retry-After when it sent one. A Retry-After that would leave no
+    time for the retry before the deadline fails the call at once: retrying earlier than the
+    server asked would most likely be refused again, and the caller gets its answer sooner.
+    """
     problem = "no attempt made"
+    retry_after: int | None = None
     for attempt in range(1 + retries):
+        if attempt:
+            pause = backoff_seconds(attempt, jitter) if retry_after is None else retry_after
+            if pause + MIN_ATTEMPT_SECONDS > time_left():
+                if retry_after is not None:
+                    raise IntrospectionError(
+                        f"identity server unavailable after {attempt} attempt(s): {problem}, "
+                        f"Retry-After {retry_after} s is past the deadline"
+                    )
+                raise IntrospectionError(
+                    f"no time left for introspection after {attempt} attempt(s): {problem}"
+                )
+            sleep(pause)
         remaining = time_left()
         if remaining <= 0:
             raise IntrospectionError(
                 f"no time left for introspection after {attempt} attempt(s): {problem}"
             )
+        retry_after = None
         try:
             response = transport.post(body, headers, min(timeout, remaining))
         except TimeoutError:
             problem = "timed out"
             continue
-        except (OSError, http.client.HTTPException) as exc:
+        except OSError as exc:  # refused, reset, closed mid-response, TLS failures
             problem = f"connection failed ({type(exc).__name__})"
             continue
         if response.status not in RETRYABLE_STATUSES:
             return response
         problem = f"status {response.status}"
+        retry_after = retry_after_seconds(response.headers.get("retry-after"))
     raise IntrospectionError(
         f"identity server unavailable after {1 + retries} attempt(s): {problem}"
     )
 
 
 def cache_directives(headers: Mapping[str, str]) -> tuple[int | None, bool]:
-    """(max-age, no-store) from Cache-Control; no-cache also forbids reuse without asking."""
+    """(max-age, no-store) from Cache-Control, all lines together: the most restrictive wins.
+
+    The smallest max-age counts; no-store or no-cache anywhere forbids reuse (no-cache allows
+    reuse only after asking again, which is what not caching does); unreadable freshness too.
+    """
     max_age: int | None = None
     no_store = False
     for directive in headers.get("cache-control", "").lower().split(","):
@@ -210,11 +519,20 @@ def cache_directives(headers: Mapping[str, str]) -> tuple[int | None, bool]:
         if name in ("no-store", "no-cache"):
             no_store = True
         elif name == "max-age":
-            try:
-                max_age = max(0, int(value.strip().strip('"')))
-            except ValueError:
-                no_store = True  # unreadable freshness: do not reuse
+            text = value.strip('"')
+            if not (text.isascii() and text.isdigit()):
+                no_store = True  # RFC 9111 1.2.2 delta-seconds is digits only
+                continue
+            max_age = int(text) if max_age is None else min(max_age, int(text))
     return max_age, no_store
+
+
+def media_type(value: str | None) -> str | None:
+    """The lower-case ``type/subtype`` of a Content-Type value, None if absent or malformed."""
+    if value is None:
+        return None
+    match = _MEDIA_TYPE.fullmatch(value)
+    return match[1].lower() if match else None
 
 
 def interpret(response: HttpResponse, mode: ResponseMode, now: float) -> Introspection | None:
@@ -226,12 +544,14 @@ def interpret(response: HttpResponse, mode: ResponseMode, now: float) -> Introsp
         raise ClientRejectedError(status)
     if status != 200:
         raise IntrospectionError(f"identity server answered status {status}")
-    if _is_json(response):
-        if _json_says_inactive(response.body):
+    content_type = response.headers.get("content-type")
+    received = media_type(content_type)
+    if received != ACCEPT[mode]:
+        # A server that answers an inactive token in plain RFC 7662 JSON whatever we asked for
+        # gets the 401 it means: that fails closed. Anything else of the wrong type is a 500.
+        if received == "application/json" and _json_says_inactive(response.body):
             return None
-        raise IntrospectionError(
-            "identity server answered JSON, not a JWT: check INTROSPECTION_RESPONSE"
-        )
+        raise IntrospectionError(_content_type_problem(content_type, mode))
     try:
         jwt = response.body.decode("ascii").strip()
     except UnicodeDecodeError:
@@ -249,9 +569,12 @@ def interpret(response: HttpResponse, mode: ResponseMode, now: float) -> Introsp
     return Introspection(jwt, claims, max_age, no_store)
 
 
-def _is_json(response: HttpResponse) -> bool:
-    media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
-    return media_type == "application/json"
+def _content_type_problem(content_type: str | None, mode: ResponseMode) -> str:
+    expected = f"INTROSPECTION_RESPONSE={mode} expects {ACCEPT[mode]}"
+    if content_type is None:
+        return f"identity server answered no Content-Type; {expected}"
+    shown = content_type if len(content_type) <= 100 else content_type[:100] + "..."
+    return f"identity server answered Content-Type '{shown}'; {expected}"
 
 
 def _json_says_inactive(body: bytes) -> bool:

@@ -1,8 +1,9 @@
 """Fixtures of the functional layer: the real handler against a scriptable identity server.
 
 ``identity`` starts a :class:`tests.functional.harness.IdentityServer` and stops it after the
-test; ``handler_env`` points the handler at it through the environment; ``clock`` lets a test
-move the authorizer's clocks; ``aws`` sets fake credentials for moto.
+test; ``handler_env`` points the handler at it through the environment; ``raw_server`` starts a
+misbehaving :class:`tests.functional.raw_server.RawServer` instead and points the handler at
+it; ``clock`` lets a test move the authorizer's clocks; ``aws`` sets fake credentials for moto.
 """
 
 from __future__ import annotations
@@ -20,9 +21,13 @@ from phantom_token.client_secret import SecretProvider
 from phantom_token.config import load_config
 from phantom_token.introspection import HttpTransport
 from tests.functional.harness import CLIENT_ID, CLIENT_SECRET, IdentityServer, ShiftedClock
+from tests.functional.raw_server import RawServer
 
 if TYPE_CHECKING:
+    import ssl
     from collections.abc import Callable, Iterator
+
+    from tests.functional.raw_server import Peer
 
 
 @pytest.fixture
@@ -106,6 +111,26 @@ def clock(handler_env: Callable[..., None]) -> Callable[..., ShiftedClock]:
         return shifted
 
     return install
+
+
+@pytest.fixture
+def raw_server(handler_env: Callable[..., None]) -> Iterator[Callable[..., RawServer]]:
+    """``raw_server(script, tls=None, **variables)``: serve ``script``, point the handler at it."""
+    servers: list[RawServer] = []
+
+    def start(
+        script: Callable[[Peer], None], *, tls: ssl.SSLContext | None = None, **variables: str
+    ) -> RawServer:
+        server = RawServer(script, tls).start()
+        servers.append(server)
+        handler_env(INTROSPECTION_ENDPOINT=server.endpoint, **variables)
+        return server
+
+    try:
+        yield start
+    finally:
+        for server in servers:
+            server.stop()
 
 
 @pytest.fixture

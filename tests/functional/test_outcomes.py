@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from tests.functional.harness import IdentityServer
 
 ALICE = {"sub": "alice", "scope": "read write", "client_id": "web"}
+RFC9701_TYPE = {"Content-Type": "application/token-introspection+jwt"}
 
 
 def statement(effect: str, *resources: str) -> dict[str, Any]:
@@ -382,7 +383,7 @@ def test_rfc9701_inactive_is_401(
 ) -> None:
     # GIVEN rfc9701 mode and an answer whose token_introspection says inactive
     handler_env(INTROSPECTION_RESPONSE="rfc9701")
-    identity.script(Reply(200, make_jwt({"token_introspection": inner})))
+    identity.script(Reply(200, make_jwt({"token_introspection": inner}), RFC9701_TYPE))
     # WHEN the handler runs
     # THEN it is a 401
     assert expect_unauthorized() == "token is not active"
@@ -391,11 +392,29 @@ def test_rfc9701_inactive_is_401(
 def test_rfc9701_answer_in_jwt_mode_is_an_error(
     identity: IdentityServer, handler_env: Callable[..., None]
 ) -> None:
-    # GIVEN jwt mode but a server answering RFC 9701 with an inactive token inside
-    identity.script(Reply(200, make_jwt({"token_introspection": {"active": False}})))
+    # GIVEN jwt mode but a server answering RFC 9701 with an inactive token inside, and outer
+    # claims that look like an active token's
+    body = make_jwt({**ALICE, "token_introspection": {"active": False}})
+    identity.script(Reply(200, body, RFC9701_TYPE))
     # WHEN the handler runs
-    # THEN the outer payload has no principal: an error, never Allow
-    assert expect_error() == "active token has neither 'sub' nor 'client_id'"
+    # THEN the content type is not the phantom token's: an error naming it, never Allow
+    assert expect_error() == (
+        "identity server answered Content-Type 'application/token-introspection+jwt'; "
+        "INTROSPECTION_RESPONSE=jwt expects application/jwt"
+    )
+
+
+def test_jwt_body_without_the_jwt_content_type_is_never_allowed(
+    identity: IdentityServer, handler_env: Callable[..., None]
+) -> None:
+    # GIVEN a server that answers an active phantom token without any Content-Type
+    identity.script(Reply(200, make_jwt(ALICE)))
+    # WHEN the handler runs
+    # THEN it is an error that says what was missing
+    assert expect_error() == (
+        "identity server answered no Content-Type; INTROSPECTION_RESPONSE=jwt expects "
+        "application/jwt"
+    )
 
 
 def test_get_orders_constant_is_the_token_event_arn() -> None:
@@ -403,3 +422,73 @@ def test_get_orders_constant_is_the_token_event_arn() -> None:
     # WHEN its methodArn is compared with the constant the tests use
     # THEN they agree, so the expected policies above describe that event
     assert load_event("token")["methodArn"] == GET_ORDERS
+
+
+# ----- the content type must match the mode --------------------------------------------------
+
+JWT_TYPE, RFC9701 = "application/jwt", "application/token-introspection+jwt"
+CONTENT_TYPES = [
+    ("jwt", JWT_TYPE, None),
+    ("jwt", "Application/JWT; charset=UTF-8", None),
+    ("jwt", RFC9701, f"Content-Type '{RFC9701}'; INTROSPECTION_RESPONSE=jwt expects {JWT_TYPE}"),
+    (
+        "jwt",
+        "text/plain",
+        f"Content-Type 'text/plain'; INTROSPECTION_RESPONSE=jwt expects {JWT_TYPE}",
+    ),
+    (
+        "jwt",
+        "application/jwt+x",
+        f"Content-Type 'application/jwt+x'; INTROSPECTION_RESPONSE=jwt expects {JWT_TYPE}",
+    ),
+    ("jwt", None, f"no Content-Type; INTROSPECTION_RESPONSE=jwt expects {JWT_TYPE}"),
+    ("rfc9701", RFC9701, None),
+    ("rfc9701", f"{RFC9701};charset=utf-8", None),
+    (
+        "rfc9701",
+        JWT_TYPE,
+        f"Content-Type '{JWT_TYPE}'; INTROSPECTION_RESPONSE=rfc9701 expects {RFC9701}",
+    ),
+    ("rfc9701", None, f"no Content-Type; INTROSPECTION_RESPONSE=rfc9701 expects {RFC9701}"),
+]
+
+
+@pytest.mark.parametrize(("mode", "content_type", "problem"), CONTENT_TYPES)
+def test_each_content_type_in_each_mode(
+    identity: IdentityServer,
+    handler_env: Callable[..., None],
+    capsys: pytest.CaptureFixture[str],
+    mode: str,
+    content_type: str | None,
+    problem: str | None,
+) -> None:
+    # GIVEN a body the mode would accept (an active token), sent with this Content-Type
+    handler_env(INTROSPECTION_RESPONSE=mode)
+    inner = {**ALICE, "active": True, "exp": int(time.time()) + 60}
+    body = make_jwt(inner if mode == "jwt" else {"token_introspection": inner})
+    identity.script(Reply(200, body, {"Content-Type": content_type} if content_type else {}))
+    # WHEN the handler runs
+    # THEN only the mode's own media type (any case, with parameters) is allowed; any other
+    # is an error that names the type received and the one expected
+    if problem is None:
+        assert invoke()["principalId"] == "alice"
+        assert json.loads(capsys.readouterr().out)["outcome"] == "allow"
+        return
+    assert expect_error() == f"identity server answered {problem}"
+    decision = json.loads(capsys.readouterr().out)
+    assert (decision["outcome"], decision["reason"]) == (
+        "error",
+        f"identity server answered {problem}",
+    )
+
+
+@pytest.mark.parametrize("mode", ["jwt", "rfc9701"])
+def test_plain_json_saying_inactive_is_401_in_either_mode(
+    identity: IdentityServer, handler_env: Callable[..., None], mode: str
+) -> None:
+    # GIVEN a server that answers an inactive token in RFC 7662 JSON, whatever was asked for
+    handler_env(INTROSPECTION_RESPONSE=mode)
+    identity.script(Reply(200, '{"active":false}', {"Content-Type": "application/json"}))
+    # WHEN the handler runs
+    # THEN that fails closed as the 401 it means
+    assert expect_unauthorized() == "token is not active"

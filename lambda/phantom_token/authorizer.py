@@ -106,9 +106,10 @@ class Authorizer:
         return response
 
     def _introspect(self, token: str, deadline: float) -> Introspection | None:
+        """Every attempt, pause and retry ends by ``deadline`` (monotonic seconds)."""
         body = request_body(token)
+        secret = self._secrets.get()
         for refreshed in (False, True):
-            secret = self._secrets.refresh() if refreshed else self._secrets.get()
             response = post_with_retries(
                 self._transport,
                 body,
@@ -120,9 +121,16 @@ class Authorizer:
             try:
                 return interpret(response, self.config.response_mode, self._wall_clock())
             except ClientRejectedError as exc:
-                # A 401 may mean the secret was rotated since we read it: read it again, once.
                 if exc.status != 401 or refreshed:
                     raise
+                # A 401 may mean the secret was rotated since we read it: read it again (at
+                # most once a minute) and ask once more.
+                fresh = self._secrets.refresh()
+                if fresh is None:
+                    raise ClientRejectedError(
+                        401, "the secret was re-read less than a minute ago"
+                    ) from None
+                secret = fresh
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _request_headers(self, secret: str) -> dict[str, str]:

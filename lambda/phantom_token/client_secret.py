@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 from phantom_token.errors import SecretError
 
@@ -67,20 +68,39 @@ def fetch_secret(source: SecretSource) -> str:
     return secret_from_string(value) if source.kind == "secretsmanager" else value
 
 
+# A client the identity server keeps refusing must not turn every request into a read of the
+# secret store (API calls, cost, throttling that would hit the other containers too).
+REFRESH_INTERVAL_SECONDS = 60.0
+
+
 class SecretProvider:
     def __init__(
-        self, source: SecretSource, fetch: Callable[[SecretSource], str] = fetch_secret
+        self,
+        source: SecretSource,
+        fetch: Callable[[SecretSource], str] = fetch_secret,
+        *,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._source = source
         self._fetch = fetch
+        self._clock = clock
         self._value: str | None = None
+        self._refreshed_at: float | None = None
 
     def get(self) -> str:
         if self._value is None:
             self._value = self._fetch(self._source)
         return self._value
 
-    def refresh(self) -> str:
-        """Read the secret again: it may have been rotated since the container started."""
+    def refresh(self) -> str | None:
+        """Read the secret again: it may have been rotated since it was read.
+
+        At most once per ``REFRESH_INTERVAL_SECONDS`` (the first read does not count, so a
+        rotation is picked up at once): None when the last re-read was more recent.
+        """
+        now = self._clock()
+        if self._refreshed_at is not None and now - self._refreshed_at < REFRESH_INTERVAL_SECONDS:
+            return None
+        self._refreshed_at = now
         self._value = None
         return self.get()

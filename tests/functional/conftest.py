@@ -17,7 +17,7 @@ import pytest
 from phantom_token import decision_log, handler
 from phantom_token.authorizer import Authorizer
 from phantom_token.cache import TtlLruCache
-from phantom_token.client_secret import SecretProvider
+from phantom_token.client_secret import SecretProvider, fetch_secret
 from phantom_token.config import load_config
 from phantom_token.introspection import HttpTransport
 from tests.functional.harness import CLIENT_ID, CLIENT_SECRET, IdentityServer, ShiftedClock
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import ssl
     from collections.abc import Callable, Iterator
 
+    from phantom_token.config import SecretSource
     from tests.functional.raw_server import Peer
 
 
@@ -92,10 +93,13 @@ def clock(handler_env: Callable[..., None]) -> Callable[..., ShiftedClock]:
     """``clock(**variables)``: install the handler's authorizer with clocks the test moves.
 
     The authorizer is the one the handler would build from the environment, except that its
-    wall clock (token expiry) and its cache's clock are shifted; deadlines keep real time.
+    wall clock (token expiry), its cache's clock and its secret's re-read clock are shifted;
+    deadlines keep real time. ``fetch`` replaces how the secret is read.
     """
 
-    def install(**variables: str) -> ShiftedClock:
+    def install(
+        *, fetch: Callable[[SecretSource], str] = fetch_secret, **variables: str
+    ) -> ShiftedClock:
         handler_env(**variables)
         shifted = ShiftedClock()
         config = load_config(os.environ)
@@ -103,7 +107,7 @@ def clock(handler_env: Callable[..., None]) -> Callable[..., ShiftedClock]:
         authorizer = Authorizer(
             config,
             HttpTransport(config.endpoint),
-            SecretProvider(config.secret),
+            SecretProvider(config.secret, fetch, clock=shifted.monotonic),
             wall_clock=shifted.wall,
         )
         authorizer.cache = TtlLruCache(config.cache_max_entries, shifted.monotonic)

@@ -15,7 +15,8 @@ from tests.functional.harness import CLIENT_ID, Reply, invoke, jwt_reply
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from tests.functional.harness import IdentityServer
+    from phantom_token.config import SecretSource
+    from tests.functional.harness import IdentityServer, ShiftedClock
 
 ALICE = {"sub": "alice", "scope": "read"}
 SECRET_NAME = "phantom-token/introspection-client"
@@ -207,3 +208,62 @@ def test_json_secret_without_client_secret_is_an_error(
     # THEN it is an error that does not repeat the secret
     assert str(raised.value) == "the secret is a JSON object without a 'client_secret' string"
     assert identity.received == []
+
+
+REJECTED = "identity server rejected the introspection client credentials (401)"
+
+
+def test_a_client_the_server_keeps_refusing_rereads_the_secret_at_most_once_a_minute(
+    identity: IdentityServer,
+    clock: Callable[..., ShiftedClock],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # GIVEN a secret store that keeps returning a secret the identity server refuses
+    reads: list[SecretSource] = []
+
+    def fetch(source: SecretSource) -> str:
+        reads.append(source)
+        return "still-the-wrong-secret"
+
+    shifted = clock(fetch=fetch)
+    identity.accepted_secret = "the-right-secret"
+    # WHEN calls come at 0 s, 10 s, 60 s and 61 s on the container's clock
+    seen = []
+    for seconds in (0, 10, 50, 1):
+        shifted.advance(seconds)
+        asked = len(identity.received)
+        with pytest.raises(AuthorizerError) as raised:
+            invoke()
+        seen.append((len(reads), len(identity.received) - asked, str(raised.value)))
+    # THEN the secret was re-read (and the call retried) only when a minute had passed since
+    # the last re-read; in between, the 401 is final and says why
+    recent = f"{REJECTED}; the secret was re-read less than a minute ago"
+    assert seen == [(2, 2, REJECTED), (2, 1, recent), (3, 2, REJECTED), (3, 1, recent)]
+    decisions = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(d["outcome"], d["reason"]) for d in decisions] == [
+        ("error", REJECTED),
+        ("error", recent),
+        ("error", REJECTED),
+        ("error", recent),
+    ]
+
+
+def test_a_rotated_secret_is_picked_up_after_a_refused_reread(
+    identity: IdentityServer, clock: Callable[..., ShiftedClock]
+) -> None:
+    # GIVEN a container whose re-read 10 s ago still found the old secret
+    values = iter(["old", "old", "new"])
+    shifted = clock(fetch=lambda source: next(values))
+    identity.accepted_secret = "new"
+    identity.script(jwt_reply(ALICE))
+    with pytest.raises(AuthorizerError):
+        invoke()
+    # WHEN the store has the new secret, first 30 s later, then a minute after the re-read
+    shifted.advance(30)
+    with pytest.raises(AuthorizerError, match="less than a minute ago"):
+        invoke()
+    shifted.advance(31)
+    response = invoke()
+    # THEN the rotation was picked up on the first call allowed to re-read
+    assert response["principalId"] == "alice"
+    assert [r.basic_credentials[1] for r in identity.received] == ["old"] * 4 + ["new"]

@@ -98,3 +98,53 @@ def test_failed_fetch_is_tried_again_next_time() -> None:
         provider.get()
     # THEN the failure is not cached
     assert provider.get() == "value"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 500.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_rereads_happen_at_most_once_a_minute() -> None:
+    # GIVEN a provider that has read the secret
+    clock = Clock()
+    fetch = CountingFetch("first", "second", "third")
+    provider = SecretProvider(SecretSource("ssm", "/p"), fetch, clock=clock)
+    provider.get()
+    # WHEN it is asked to re-read at once, 59.9 s later, and a minute after the first re-read
+    rereads = [provider.refresh()]
+    clock.now += 59.9
+    rereads.append(provider.refresh())
+    kept = provider.get()
+    clock.now += 0.1
+    rereads.append(provider.refresh())
+    # THEN the first re-read happened at once, the second was refused (the value is kept),
+    # and the third came once a minute had passed
+    assert rereads == ["second", None, "third"]
+    assert kept == "second"
+    assert len(fetch.calls) == 3
+
+
+def test_a_failed_reread_still_counts_and_the_next_get_reads_again() -> None:
+    # GIVEN a store that fails on the re-read
+    clock = Clock()
+    values: list[str | Exception] = ["old", SecretError("store down"), "new"]
+
+    def fetch(source: SecretSource) -> str:
+        value = values.pop(0)
+        if isinstance(value, Exception):
+            raise value
+        return value
+
+    provider = SecretProvider(SecretSource("ssm", "/p"), fetch, clock=clock)
+    provider.get()
+    # WHEN the re-read fails, then another re-read is asked for 10 s later
+    with pytest.raises(SecretError):
+        provider.refresh()
+    clock.now += 10
+    # THEN that re-read is refused, but the secret is read again when next needed
+    assert provider.refresh() is None
+    assert provider.get() == "new"

@@ -49,7 +49,7 @@ class Authorizer:
         self._wall_clock = wall_clock
         self._monotonic = monotonic
         self._headers: tuple[str, dict[str, str]] | None = None
-        self.cache = TtlLruCache(config.cache_max_entries, monotonic)
+        self.cache = TtlLruCache(config.cache_max_entries, config.cache_max_bytes, monotonic)
 
     def authorize(
         self, event: Mapping[str, Any], *, request_id: str, deadline: float

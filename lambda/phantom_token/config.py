@@ -69,6 +69,7 @@ class Config(NamedTuple):
     context_claims: tuple[str, ...]
     cache_ttl_seconds: int
     cache_max_entries: int
+    cache_max_bytes: int
     timeout_seconds: float
     retries: int
     log_level: str
@@ -87,6 +88,7 @@ def load_config(environ: Mapping[str, str]) -> Config:
         context_claims=_context_claims(environ.get("CONTEXT_CLAIMS", "sub scope client_id")),
         cache_ttl_seconds=_integer(environ, "CACHE_TTL_SECONDS", 300, 0, 3600),
         cache_max_entries=_integer(environ, "CACHE_MAX_ENTRIES", 1000, 1, 100_000),
+        cache_max_bytes=_cache_max_bytes(environ),
         timeout_seconds=_number(environ, "INTROSPECTION_TIMEOUT_SECONDS", 3.0, 0.1, 30.0),
         retries=_integer(environ, "INTROSPECTION_RETRIES", 1, 0, 3),
         log_level=_choice(environ, "LOG_LEVEL", tuple(sorted(_LOG_LEVELS)), "INFO"),
@@ -179,6 +181,39 @@ def _integer(environ: Mapping[str, str], name: str, default: int, low: int, high
         raise ConfigError(f"{name} must be a whole number (got {raw!r})") from None
     if not low <= value <= high:
         raise ConfigError(f"{name} must be between {low} and {high} (got {value})")
+    return value
+
+
+MIB = 1 << 20
+# Lambda's smallest memory size: the assumption when AWS_LAMBDA_FUNCTION_MEMORY_SIZE is unset,
+# i.e. outside Lambda.
+_DEFAULT_MEMORY_MB = 128
+_MIN_CACHE_BYTES = 1 << 16
+
+
+def _cache_max_bytes(environ: Mapping[str, str]) -> int:
+    """CACHE_MAX_BYTES, or a quarter of the function's memory.
+
+    Lambda sets AWS_LAMBDA_FUNCTION_MEMORY_SIZE to the function's memory in MB ("Defined
+    runtime environment variables",
+    https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html). A bound above
+    half of it is refused: the cache would crowd out the rest of the function.
+    """
+    memory_mb = _integer(
+        environ, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", _DEFAULT_MEMORY_MB, 128, 1 << 20
+    )
+    raw = environ.get("CACHE_MAX_BYTES", "").strip()
+    if not raw:
+        return memory_mb * MIB // 4
+    if not (raw.isascii() and raw.isdigit()):
+        raise ConfigError(f"CACHE_MAX_BYTES must be a whole number of bytes (got {raw!r})")
+    value, highest = int(raw), memory_mb * MIB // 2
+    if not _MIN_CACHE_BYTES <= value <= highest:
+        raise ConfigError(
+            f"CACHE_MAX_BYTES must be between {_MIN_CACHE_BYTES} and {highest}, half of "
+            f"the function's memory (AWS_LAMBDA_FUNCTION_MEMORY_SIZE={memory_mb} MB) "
+            f"(got {value})"
+        )
     return value
 
 

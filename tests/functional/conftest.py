@@ -64,8 +64,8 @@ def handler_env(monkeypatch: pytest.MonkeyPatch, identity: IdentityServer) -> Ca
     names = (
         "INTROSPECTION_ENDPOINT CLIENT_ID CLIENT_SECRET CLIENT_SECRET_ARN CLIENT_SECRET_PARAMETER "
         "INTROSPECTION_RESPONSE REQUIRED_SCOPES ROUTE_SCOPES POLICY_RESOURCE CONTEXT_CLAIMS "
-        "CACHE_TTL_SECONDS CACHE_MAX_ENTRIES INTROSPECTION_TIMEOUT_SECONDS INTROSPECTION_RETRIES "
-        "LOG_LEVEL"
+        "CACHE_TTL_SECONDS CACHE_MAX_ENTRIES CACHE_MAX_BYTES AWS_LAMBDA_FUNCTION_MEMORY_SIZE "
+        "INTROSPECTION_TIMEOUT_SECONDS INTROSPECTION_RETRIES LOG_LEVEL"
     ).split()
     for name in names:
         monkeypatch.delenv(name, raising=False)
@@ -110,7 +110,9 @@ def clock(handler_env: Callable[..., None]) -> Callable[..., ShiftedClock]:
             SecretProvider(config.secret, fetch, clock=shifted.monotonic),
             wall_clock=shifted.wall,
         )
-        authorizer.cache = TtlLruCache(config.cache_max_entries, shifted.monotonic)
+        authorizer.cache = TtlLruCache(
+            config.cache_max_entries, config.cache_max_bytes, shifted.monotonic
+        )
         handler._authorizer = authorizer
         return shifted
 

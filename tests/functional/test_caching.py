@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from phantom_token import handler
 from phantom_token.errors import UnauthorizedError
 from tests.functional.harness import API, GET_ORDERS, STAGE, Reply, invoke, jwt_reply
 from tests.support.events import request_event
@@ -154,3 +155,26 @@ def test_cache_evicts_the_least_recently_used_token(
         invoke(f"Bearer {token}")
     # THEN b was evicted by c and asked again; re-adding b evicted a as well
     assert [r.form["token"][0] for r in identity.received] == ["a", "b", "c", "b", "a"]
+
+
+def test_cache_is_bounded_in_bytes_as_well_as_entries(
+    identity: IdentityServer, handler_env: Callable[..., None]
+) -> None:
+    # GIVEN a cache of at most 64 KiB and 100,000 entries, and answers of about 1 KiB each
+    handler_env(CACHE_MAX_BYTES="65536", CACHE_MAX_ENTRIES="100000")
+    padding = "x" * 600
+    identity.default = jwt_reply({**ALICE, "padding": padding})
+    tokens = [f"token-{n}" for n in range(120)]
+    # WHEN 120 distinct tokens are introspected
+    for token in tokens:
+        invoke(f"Bearer {token}")
+    cache = handler._authorizer.cache  # type: ignore[union-attr]
+    held, size = len(cache), cache.size_bytes
+    # THEN the cache stayed within its bytes, holding only the most recent tokens
+    assert size <= 65536
+    assert 20 < held < 120
+    asked = len(identity.received)
+    invoke(f"Bearer {tokens[-1]}")
+    assert len(identity.received) == asked
+    invoke(f"Bearer {tokens[0]}")
+    assert len(identity.received) == asked + 1

@@ -38,6 +38,7 @@ def test_defaults(make_config: Callable[..., Config]) -> None:
         ("sub", "scope", "client_id"),
         300,
         1000,
+        32 * 1024 * 1024,
         3.0,
         1,
         "INFO",
@@ -54,6 +55,7 @@ def test_every_variable_is_read(make_config: Callable[..., Config]) -> None:
         CONTEXT_CLAIMS="sub email sub groups",
         CACHE_TTL_SECONDS="0",
         CACHE_MAX_ENTRIES="5",
+        CACHE_MAX_BYTES=" 1048576 ",
         INTROSPECTION_TIMEOUT_SECONDS="1.5",
         INTROSPECTION_RETRIES="3",
         LOG_LEVEL="DEBUG",
@@ -72,6 +74,7 @@ def test_every_variable_is_read(make_config: Callable[..., Config]) -> None:
     assert config.context_claims == ("sub", "email", "groups")
     assert config.cache_ttl_seconds == 0
     assert config.cache_max_entries == 5
+    assert config.cache_max_bytes == 1048576
     assert config.timeout_seconds == 1.5
     assert config.retries == 3
     assert config.log_level == "DEBUG"
@@ -157,6 +160,14 @@ def test_endpoint_parsing(make_config: Callable[..., Config], url: str, endpoint
         ("CACHE_TTL_SECONDS", "3601", "CACHE_TTL_SECONDS must be between 0 and 3600"),
         ("CACHE_MAX_ENTRIES", "0", "CACHE_MAX_ENTRIES must be between 1 and 100000"),
         ("CACHE_MAX_ENTRIES", "100001", "CACHE_MAX_ENTRIES must be between 1 and 100000"),
+        ("CACHE_MAX_BYTES", "64MB", "CACHE_MAX_BYTES must be a whole number of bytes"),
+        ("CACHE_MAX_BYTES", "1e6", "CACHE_MAX_BYTES must be a whole number of bytes"),
+        ("CACHE_MAX_BYTES", "-1", "CACHE_MAX_BYTES must be a whole number of bytes"),
+        ("CACHE_MAX_BYTES", "1_000_000", "CACHE_MAX_BYTES must be a whole number of bytes"),
+        ("CACHE_MAX_BYTES", "65535", "CACHE_MAX_BYTES must be between 65536 and 67108864"),
+        ("CACHE_MAX_BYTES", "67108865", "CACHE_MAX_BYTES must be between 65536 and 67108864"),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "lots", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE must be a"),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "64", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE must be"),
         ("INTROSPECTION_TIMEOUT_SECONDS", "3s", "INTROSPECTION_TIMEOUT_SECONDS must be a number"),
         ("INTROSPECTION_TIMEOUT_SECONDS", "0", "INTROSPECTION_TIMEOUT_SECONDS must be between"),
         ("INTROSPECTION_TIMEOUT_SECONDS", "30.5", "INTROSPECTION_TIMEOUT_SECONDS must be between"),
@@ -451,3 +462,37 @@ def test_route_scopes_keep_every_route(make_config: Callable[..., Config]) -> No
     assert [(r.key, set(r.scopes)) for r in config.route_scopes] == [
         (key, {scope}) for key, scope in routes.items()
     ]
+
+
+@pytest.mark.parametrize(
+    ("variables", "max_bytes"),
+    [
+        ({}, 32 * 1024 * 1024),
+        ({"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256"}, 64 * 1024 * 1024),
+        ({"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "10240"}, 2560 * 1024 * 1024),
+        ({"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256", "CACHE_MAX_BYTES": "65536"}, 65536),
+        ({"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256", "CACHE_MAX_BYTES": "134217728"}, 134217728),
+        ({"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256", "CACHE_MAX_BYTES": " "}, 64 * 1024 * 1024),
+    ],
+)
+def test_cache_byte_bound(
+    make_config: Callable[..., Config], variables: dict[str, str], max_bytes: int
+) -> None:
+    # GIVEN the function's memory as Lambda reports it (128 MB when unset), and maybe a bound
+    # WHEN the configuration is loaded
+    # THEN the bound is CACHE_MAX_BYTES, or a quarter of the memory
+    assert make_config(**variables).cache_max_bytes == max_bytes
+
+
+def test_cache_byte_bound_above_half_the_memory_names_both_variables(
+    make_config: Callable[..., Config],
+) -> None:
+    # GIVEN a 256 MB function and a byte bound over half of it
+    # WHEN the configuration is loaded
+    with pytest.raises(ConfigError) as raised:
+        make_config(AWS_LAMBDA_FUNCTION_MEMORY_SIZE="256", CACHE_MAX_BYTES="134217729")
+    # THEN the error says why, naming both variables
+    assert str(raised.value) == (
+        "CACHE_MAX_BYTES must be between 65536 and 134217728, half of the function's memory "
+        "(AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256 MB) (got 134217729)"
+    )

@@ -103,15 +103,20 @@ def _required(environ: Mapping[str, str], name: str) -> str:
 
 
 def is_loopback_host(host: str) -> bool:
-    """True for localhost, 127.0.0.0/8 and ::1: the only hosts allowed over plain http."""
+    """True for localhost, ::1 and 127.x.y.z: the only hosts allowed over plain http.
+
+    Only the canonical dotted-decimal form counts. ``127.0.0.08`` or ``127.1`` are not
+    addresses to every resolver (``08`` is no octal number), so they would go to DNS, and
+    whoever answers for that name would receive the client secret over plain http.
+    """
     if host in ("localhost", "::1"):
         return True
     parts = host.split(".")
-    return (
-        len(parts) == 4
-        and parts[0] == "127"
-        and all(p.isdigit() and len(p) <= 3 and int(p) <= 255 for p in parts)
-    )
+    return len(parts) == 4 and parts[0] == "127" and all(_is_canonical_octet(p) for p in parts)
+
+
+def _is_canonical_octet(part: str) -> bool:
+    return part.isascii() and part.isdigit() and str(int(part)) == part and int(part) <= 255
 
 
 def parse_endpoint(url: str) -> Endpoint:

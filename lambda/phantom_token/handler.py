@@ -8,7 +8,7 @@ import time
 
 from phantom_token import decision_log
 from phantom_token.authorizer import Authorizer, build_authorizer
-from phantom_token.errors import ConfigError
+from phantom_token.errors import AuthorizerError, ConfigError, EventError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -28,16 +28,28 @@ def _get_authorizer() -> Authorizer:
     return _authorizer
 
 
-def lambda_handler(event: dict[str, Any], context: Any) -> AuthorizerResponse:
+def _fail(error: AuthorizerError, request_id: str) -> AuthorizerError:
+    """Log the decision for a failure before there is an authorizer to log it; fail closed."""
+    if not decision_log.logger.handlers:
+        decision_log.configure("INFO")
+    decision_log.log_decision(
+        logging.ERROR, outcome="error", reason=str(error), request_id=request_id
+    )
+    return error
+
+
+def lambda_handler(event: Any, context: Any) -> AuthorizerResponse:
     request_id = str(getattr(context, "aws_request_id", ""))
     try:
         authorizer = _get_authorizer()
     except ConfigError as exc:
-        decision_log.configure("INFO")
-        decision_log.log_decision(
-            logging.ERROR, outcome="error", reason=str(exc), request_id=request_id
-        )
-        raise
+        raise _fail(exc, request_id) from None
+    except Exception as exc:
+        # Whatever else breaks while reading the environment is a 500 too; its text may quote
+        # a value from the environment, so only its type is told.
+        raise _fail(AuthorizerError(f"internal error ({type(exc).__name__})"), request_id) from None
+    if not isinstance(event, dict):
+        raise _fail(EventError(f"event is not a JSON object ({type(event).__name__})"), request_id)
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     budget = remaining() / 1000 if callable(remaining) else authorizer.config.timeout_seconds * 2
     deadline = time.monotonic() + budget - DEADLINE_MARGIN_SECONDS

@@ -15,8 +15,15 @@ import pytest
 from moto import mock_aws
 
 from phantom_token import decision_log, handler
-from phantom_token.errors import AuthorizerError, UnauthorizedError
-from tests.functional.harness import GET_ORDERS, LambdaContext, Reply, invoke, jwt_reply
+from phantom_token.errors import AuthorizerError, ConfigError, EventError, UnauthorizedError
+from tests.functional.harness import (
+    CLIENT_SECRET,
+    GET_ORDERS,
+    LambdaContext,
+    Reply,
+    invoke,
+    jwt_reply,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -213,3 +220,94 @@ def test_log_level_filters_decisions(
     # THEN allow decisions (INFO) appear only at INFO; errors always
     assert len(written) == lines
     assert json.loads(written[-1])["outcome"] == "error"
+
+
+@pytest.mark.parametrize(
+    ("event", "kind"),
+    [([], "list"), (["Bearer abc"], "list"), ("Bearer abc", "str"), (None, "NoneType"), (7, "int")],
+)
+def test_an_event_that_is_not_an_object_fails_closed_with_one_line(
+    identity: IdentityServer,
+    handler_env: Callable[..., None],
+    capsys: pytest.CaptureFixture[str],
+    event: object,
+    kind: str,
+) -> None:
+    # GIVEN an event that is not a JSON object
+    # WHEN the handler gets it
+    with pytest.raises(EventError) as raised:
+        handler.lambda_handler(event, LambdaContext(request_id="req-x"))  # type: ignore[arg-type]
+    # THEN it is a clear error (500, not Allow), nobody was asked, and one line says why
+    reason = f"event is not a JSON object ({kind})"
+    assert str(raised.value) == reason
+    assert identity.received == []
+    assert [json.loads(line) for line in capsys.readouterr().out.splitlines()] == [
+        {
+            "level": "ERROR",
+            "message": "authorizer decision",
+            "outcome": "error",
+            "reason": reason,
+            "request_id": "req-x",
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("variables", "reason"),
+    [
+        (
+            {"CACHE_MAX_BYTES": "lots"},
+            "CACHE_MAX_BYTES must be a whole number of bytes (got 'lots')",
+        ),
+        (
+            {"INTROSPECTION_ENDPOINT": "http://127.0.0.08/introspect"},
+            "INTROSPECTION_ENDPOINT must use https (plain http is allowed for loopback hosts only)",
+        ),
+    ],
+)
+def test_a_configuration_error_fails_every_call_with_one_line(
+    handler_env: Callable[..., None],
+    capsys: pytest.CaptureFixture[str],
+    variables: dict[str, str],
+    reason: str,
+) -> None:
+    # GIVEN an environment with a bad value
+    handler_env(**variables)
+    # WHEN the handler is called twice
+    for _ in range(2):
+        with pytest.raises(ConfigError) as raised:
+            invoke()
+        assert str(raised.value) == reason
+    # THEN each call wrote one error line naming the variable
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(line["outcome"], line["reason"]) for line in lines] == [("error", reason)] * 2
+
+
+def test_any_failure_while_building_the_authorizer_fails_closed_with_one_line(
+    handler_env: Callable[..., None],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # GIVEN building the authorizer fails with something other than a ConfigError, whose text
+    # quotes the environment (fault injected: the environment alone cannot cause it today)
+    def broken(environ: Any) -> Any:
+        raise ValueError(f"cannot use {environ['CLIENT_SECRET']}")
+
+    monkeypatch.setattr(handler, "build_authorizer", broken)
+    # WHEN the handler is called
+    with pytest.raises(AuthorizerError) as raised:
+        invoke(context=LambdaContext(request_id="req-y"))
+    # THEN it is a 500 naming only the type, with one line, and the secret was not written
+    assert str(raised.value) == "internal error (ValueError)"
+    assert raised.value.__cause__ is None
+    out = capsys.readouterr().out
+    assert [json.loads(line) for line in out.splitlines()] == [
+        {
+            "level": "ERROR",
+            "message": "authorizer decision",
+            "outcome": "error",
+            "reason": "internal error (ValueError)",
+            "request_id": "req-y",
+        }
+    ]
+    assert CLIENT_SECRET not in out

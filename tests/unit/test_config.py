@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from phantom_token.config import Endpoint, RouteScopes, SecretSource, load_config
+from phantom_token.config import (
+    Endpoint,
+    RouteScopes,
+    SecretSource,
+    is_loopback_host,
+    load_config,
+)
 from phantom_token.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -135,6 +141,20 @@ def test_endpoint_parsing(make_config: Callable[..., Config], url: str, endpoint
         ("INTROSPECTION_ENDPOINT", "https://h/x#f", "INTROSPECTION_ENDPOINT must not contain"),
         ("INTROSPECTION_ENDPOINT", "https://h/a b", "INTROSPECTION_ENDPOINT must not contain"),
         ("INTROSPECTION_ENDPOINT", "https://h/a\x7f", "INTROSPECTION_ENDPOINT must not contain"),
+        # not canonical dotted decimal: these would go to DNS, and the secret with them
+        ("INTROSPECTION_ENDPOINT", "http://127.0.0.08/", "INTROSPECTION_ENDPOINT must use https"),
+        ("INTROSPECTION_ENDPOINT", "http://127.0.0.010/", "INTROSPECTION_ENDPOINT must use https"),
+        ("INTROSPECTION_ENDPOINT", "http://127.00.0.1/", "INTROSPECTION_ENDPOINT must use https"),
+        ("INTROSPECTION_ENDPOINT", "http://0127.0.0.1/", "INTROSPECTION_ENDPOINT must use https"),
+        ("INTROSPECTION_ENDPOINT", "http://127.1/", "INTROSPECTION_ENDPOINT must use https"),
+        ("INTROSPECTION_ENDPOINT", "http://127.0.1/", "INTROSPECTION_ENDPOINT must use https"),
+        ("INTROSPECTION_ENDPOINT", "http://127.0.0.1./", "INTROSPECTION_ENDPOINT must use https"),
+        ("INTROSPECTION_ENDPOINT", "http://127.0.0.0x1/", "INTROSPECTION_ENDPOINT must use https"),
+        ("INTROSPECTION_ENDPOINT", "http://2130706433/", "INTROSPECTION_ENDPOINT must use https"),
+        ("INTROSPECTION_ENDPOINT", "http://127.0.0.\u0661/", "INTROSPECTION_ENDPOINT must use"),
+        ("INTROSPECTION_ENDPOINT", "http://[::ffff:127.0.0.1]/", "INTROSPECTION_ENDPOINT must use"),
+        ("INTROSPECTION_ENDPOINT", "http://[0::1]/", "INTROSPECTION_ENDPOINT must use https"),
+        ("INTROSPECTION_ENDPOINT", "http://localhost./", "INTROSPECTION_ENDPOINT must use https"),
         ("CLIENT_ID", "", "CLIENT_ID is required"),
         ("CLIENT_ID", "api\r\nX-Evil: 1", "CLIENT_ID must not contain control characters"),
         ("INTROSPECTION_RESPONSE", "json", "INTROSPECTION_RESPONSE must be one of jwt, rfc9701"),
@@ -496,3 +516,36 @@ def test_cache_byte_bound_above_half_the_memory_names_both_variables(
         "CACHE_MAX_BYTES must be between 65536 and 134217728, half of the function's memory "
         "(AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256 MB) (got 134217729)"
     )
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.0.0.0", True),
+        ("127.255.255.255", True),
+        ("127.10.0.200", True),
+        ("localhost", True),
+        ("::1", True),
+        ("127.0.0.08", False),
+        ("127.0.0.010", False),
+        ("127.0.0.00", False),
+        ("127.1", False),
+        ("127.0.0.256", False),
+        ("127.0.0.-1", False),
+        ("127.0.0.+1", False),
+        ("127.0.0. 1", False),
+        ("127..0.1", False),
+        ("127.0.0.1.", False),
+        ("0127.0.0.1", False),
+        ("127.0.0.\u0661", False),
+        ("128.0.0.1", False),
+        ("localhost.", False),
+        ("::ffff:127.0.0.1", False),
+    ],
+)
+def test_is_loopback_host(host: str, loopback: bool) -> None:
+    # GIVEN a host name or address from the endpoint URL
+    # WHEN it is checked
+    # THEN only localhost, ::1 and canonical dotted-decimal 127.x.y.z are loopback
+    assert is_loopback_host(host) is loopback

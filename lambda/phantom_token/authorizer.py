@@ -6,7 +6,7 @@ import hashlib
 import logging
 import time
 
-from phantom_token import decision_log
+from phantom_token import decision_log, http_api
 from phantom_token.bearer import authorization_header, method_arn, parse_authorization
 from phantom_token.cache import TtlLruCache
 from phantom_token.client_secret import SecretProvider
@@ -20,7 +20,13 @@ from phantom_token.introspection import (
     request_body,
     request_headers,
 )
-from phantom_token.policy import authorizer_response, decide, granted_scopes, parse_method_arn
+from phantom_token.policy import (
+    authorizer_response,
+    decide,
+    granted_scopes,
+    parse_method_arn,
+    principal_id,
+)
 from phantom_token.route import event_route, needed_scopes
 
 TYPE_CHECKING = False
@@ -29,6 +35,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from phantom_token.config import Config
+    from phantom_token.http_api import SimpleResponse
     from phantom_token.introspection import Introspection, Transport
     from phantom_token.policy import AuthorizerResponse
 
@@ -53,16 +60,22 @@ class Authorizer:
 
     def authorize(
         self, event: Mapping[str, Any], *, request_id: str, deadline: float
-    ) -> AuthorizerResponse:
-        """Allow/Deny policy, or UnauthorizedError (401), or AuthorizerError (500)."""
-        log: dict[str, Any] = {"request_id": request_id, "method_arn": event.get("methodArn")}
+    ) -> AuthorizerResponse | SimpleResponse:
+        """A REST policy or an HTTP API simple response; UnauthorizedError; AuthorizerError."""
+        v2 = http_api.is_http_api_event(event)
+        arn_field = ("route_arn", "routeArn") if v2 else ("method_arn", "methodArn")
+        log: dict[str, Any] = {"request_id": request_id, arn_field[0]: event.get(arn_field[1])}
         try:
-            method = parse_method_arn(method_arn(event))
-            route = event_route(event)
-            if route is not None:
-                log["route"] = route.key
             # Before the token: a deployment that cannot pin the route fails without a network call.
-            needed = needed_scopes(self.config, route)
+            if v2:
+                log["route"] = key = http_api.route_key(event)
+                needed = http_api.needed_scopes(self.config, key, event.get("identitySource"))
+            else:
+                method = parse_method_arn(method_arn(event))
+                route = event_route(event)
+                if route is not None:
+                    log["route"] = route.key
+                needed = needed_scopes(self.config, route)
             token = parse_authorization(authorization_header(event))
             digest = hashlib.sha256(token.encode("ascii")).digest()
             log["token_fingerprint"] = digest.hex()[:12]
@@ -78,9 +91,14 @@ class Authorizer:
                     raise UnauthorizedError("token is not active")
                 self.cache.put(digest, result, self._cache_ttl(result))
             decision = decide(needed, granted_scopes(result.claims))
-            response = authorizer_response(
-                self.config, method, decision.effect, result.jwt, result.claims
-            )
+            response: AuthorizerResponse | SimpleResponse
+            if v2:
+                allow = decision.effect == "Allow"
+                response = http_api.simple_response(self.config, allow, result.jwt, result.claims)
+            else:
+                response = authorizer_response(
+                    self.config, method, decision.effect, result.jwt, result.claims
+                )
         except UnauthorizedError as exc:
             decision_log.log_decision(
                 logging.INFO, outcome="unauthorized", reason=exc.reason, **log
@@ -100,7 +118,7 @@ class Authorizer:
             logging.INFO,
             outcome=decision.effect.lower(),
             reason="active" if decision.effect == "Allow" else "insufficient scope",
-            principal=response["principalId"],
+            principal=principal_id(result.claims),
             **log,
         )
         return response

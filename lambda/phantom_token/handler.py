@@ -14,6 +14,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from phantom_token.http_api import SimpleResponse
     from phantom_token.policy import AuthorizerResponse
 
 # Stop this long before Lambda's own timeout so a slow identity server yields our error, not a kill.
@@ -38,7 +39,7 @@ def _fail(error: AuthorizerError, request_id: str) -> AuthorizerError:
     return error
 
 
-def lambda_handler(event: Any, context: Any) -> AuthorizerResponse:
+def lambda_handler(event: Any, context: Any) -> AuthorizerResponse | SimpleResponse:
     request_id = str(getattr(context, "aws_request_id", ""))
     try:
         authorizer = _get_authorizer()

@@ -20,7 +20,7 @@ from phantom_token.client_secret import SecretProvider
 from phantom_token.config import load_config
 from phantom_token.errors import AuthorizerError, UnauthorizedError
 from phantom_token.introspection import HttpResponse
-from tests.support.events import request_event, token_event
+from tests.support.events import http_api_event, request_event, token_event
 from tests.support.jwts import b64url, b64url_decode, make_jwt
 
 if TYPE_CHECKING:
@@ -368,4 +368,46 @@ def test_route_decision_depends_on_the_route_never_on_the_path_spelling(
         assert effect == expected
         # ... on the stage, or on the exact methodArn (trailing slash and all) in method mode
         assert resources == [STAGE if policy_resource == "stage" else method_arn]
+    assert transport.calls == 1
+
+
+@SETTINGS
+@given(
+    table=route_tables,
+    required=scope_sets,
+    granted=scope_sets,
+    route_key=st.one_of(
+        st.just("$default"),
+        st.tuples(st.sampled_from([*ROUTE_METHODS, "ANY"]), st.sampled_from(TEMPLATES)).map(
+            " ".join
+        ),
+    ),
+    method=st.sampled_from(ROUTE_METHODS),
+)
+def test_http_api_is_authorized_iff_granted_covers_what_the_route_key_needs(
+    table: dict[str, frozenset[str]],
+    required: frozenset[str],
+    granted: frozenset[str],
+    route_key: str,
+    method: str,
+) -> None:
+    # GIVEN any route table, REQUIRED_SCOPES, and a token granting any scopes
+    jwt = make_jwt({"sub": "alice", "scope": " ".join(sorted(granted)), "exp": 4_000_000_000})
+    transport = FakeTransport(HttpResponse(200, {"content-type": "application/jwt"}, jwt.encode()))
+    routes = json.dumps({key: " ".join(sorted(scopes)) for key, scopes in table.items()})
+    decide = authorizer(
+        "jwt", transport, ROUTE_SCOPES=routes, REQUIRED_SCOPES=" ".join(sorted(required))
+    )
+    # WHEN an HTTP API event for that route key arrives (the route key among identity sources)
+    template = "/anything" if route_key == "$default" else route_key.split(" ")[1]
+    path = template.replace("{proxy+}", "a/b").replace("{id}", "7")
+    request = http_api_event("Bearer token", route_key, method, path)
+    response = decide.authorize(request, request_id="r", deadline=time.monotonic() + 10)
+    # THEN isAuthorized exactly when granted covers REQUIRED_SCOPES and that key's own scopes
+    needed = required | (
+        frozenset() if route_key == "$default" else table.get(route_key, frozenset())
+    )
+    event("authorized" if needed <= granted else "refused")
+    assert response["isAuthorized"] is (needed <= granted)
+    assert ("Authorization" in response["context"]) is (needed <= granted)
     assert transport.calls == 1

@@ -53,3 +53,36 @@ def request_event(
         event["headers"]["authorization"] = authorization
         event["multiValueHeaders"]["authorization"] = [authorization]
     return event
+
+
+def http_api_event(
+    authorization: str | None,
+    route_key: str,
+    method: str,
+    path: str,
+    *,
+    stage: str = "live",
+    route_in_identity: bool = True,
+) -> dict[str, Any]:
+    """An HTTP API payload 2.0 event for ``method path`` routed to ``route_key``.
+
+    ``identitySource`` holds the values of ``$request.header.Authorization`` and (with
+    ``route_in_identity``) ``$context.routeKey``, in that order, as API Gateway sends them.
+    """
+    event = load_event("http_api_request")
+    arn_prefix = event["routeArn"].split("/", 1)[0]
+    event["routeArn"] = f"{arn_prefix}/{stage}/{method}{path}"
+    event["routeKey"] = event["requestContext"]["routeKey"] = route_key
+    event["rawPath"] = event["requestContext"]["http"]["path"] = f"/{stage}{path}"
+    event["requestContext"]["http"]["method"] = method
+    event["requestContext"]["stage"] = stage
+    event["pathParameters"] = None
+    del event["headers"]["authorization"]
+    identity = []
+    if authorization is not None:
+        event["headers"]["authorization"] = authorization
+        identity.append(authorization)
+    if route_in_identity:
+        identity.append(route_key)
+    event["identitySource"] = identity
+    return event

@@ -1,0 +1,234 @@
+"""HTTP API (payload 2.0) events through the real handler and a real HTTP identity server.
+
+The module wires an HTTP API authorizer with simple responses, whose identity sources are the
+Authorization header and, when any route has scopes, ``$context.routeKey``; the events below
+carry those values in ``identitySource`` in that order.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from phantom_token.errors import AuthorizerError, UnauthorizedError
+from phantom_token.http_api import NO_ROUTE_KEY
+from tests.functional.harness import API, Reply, invoke, jwt_reply
+from tests.support.events import http_api_event, load_event
+from tests.support.jwts import jwt_claims
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from tests.functional.harness import IdentityServer
+
+ROUTES = {
+    "GET /orders": "orders:read",
+    "POST /orders": "orders:write",
+    "ANY /admin": "admin",
+    "GET /admin": "admin:read",
+}
+
+
+def call(route_key: str, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    event = http_api_event("Bearer opaque-token", route_key, method, path, **kwargs)
+    return dict(invoke(event=event))
+
+
+def decisions(out: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def test_active_token_is_authorized_with_the_jwt_in_the_context(
+    identity: IdentityServer, handler_env: Callable[..., None]
+) -> None:
+    # GIVEN an identity server that answers with a phantom token for alice
+    handler_env(REQUIRED_SCOPES="read")
+    reply = jwt_reply({"sub": "alice", "scope": "read write", "client_id": "web"})
+    identity.script(reply)
+    # WHEN the HTTP API event of the AWS documentation's shape arrives
+    response = invoke(event=load_event("http_api_request"))
+    # THEN a simple response: authorized, the JWT under Authorization, the context claims
+    assert response == {
+        "isAuthorized": True,
+        "context": {
+            "Authorization": f"Bearer {reply.body}",
+            "sub": "alice",
+            "scope": "read write",
+            "client_id": "web",
+        },
+    }
+    assert jwt_claims(str(reply.body))["sub"] == "alice"
+    assert identity.received[0].form["token"] == ["2YotnFZFEjr1zCsicMWpAA"]
+
+
+@pytest.mark.parametrize(
+    ("scope", "route_key", "method", "path", "authorized"),
+    [
+        ("orders:read", "GET /orders", "GET", "/orders", True),
+        ("orders:read", "POST /orders", "POST", "/orders", False),
+        ("orders:write", "POST /orders", "POST", "/orders", True),
+        # exact route keys: GET /admin needs admin:read only, ANY /admin admin only
+        ("admin:read", "GET /admin", "GET", "/admin", True),
+        ("admin", "GET /admin", "GET", "/admin", False),
+        ("admin", "ANY /admin", "DELETE", "/admin", True),
+        ("admin:read", "ANY /admin", "DELETE", "/admin", False),
+        # unnamed routes and $default need only REQUIRED_SCOPES (none here)
+        ("orders:read", "GET /profile", "GET", "/profile", True),
+        ("orders:read", "$default", "PUT", "/anything/else", True),
+    ],
+)
+def test_each_route_key_is_decided_by_its_own_scopes(
+    identity: IdentityServer,
+    handler_env: Callable[..., None],
+    scope: str,
+    route_key: str,
+    method: str,
+    path: str,
+    authorized: bool,
+) -> None:
+    # GIVEN the route table and a token with these scopes
+    handler_env(ROUTE_SCOPES=json.dumps(ROUTES))
+    identity.script(jwt_reply({"sub": "alice", "scope": scope}))
+    # WHEN the token calls a route
+    response = call(route_key, method, path)
+    # THEN isAuthorized follows that route key's scopes; a refusal carries no context
+    assert response["isAuthorized"] is authorized
+    if not authorized:
+        assert response == {"isAuthorized": False, "context": {}}
+
+
+def test_one_introspection_serves_every_route_and_each_line_names_its_route(
+    identity: IdentityServer, handler_env: Callable[..., None], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN REQUIRED_SCOPES=base, the route table, and a server that answers once
+    handler_env(REQUIRED_SCOPES="base", ROUTE_SCOPES=json.dumps(ROUTES))
+    identity.script(jwt_reply({"sub": "alice", "scope": "base orders:read"}))
+    # WHEN the token calls GET /orders, then POST /orders
+    allowed = call("GET /orders", "GET", "/orders")
+    denied = call("POST /orders", "POST", "/orders")
+    # THEN one introspection, two decisions, one line each with the route key and route ARN
+    assert (allowed["isAuthorized"], denied["isAuthorized"]) == (True, False)
+    assert len(identity.received) == 1
+    allow, deny = decisions(capsys.readouterr().out)
+    fields = ("outcome", "reason", "route", "route_arn", "cache", "missing_scopes", "principal")
+    assert {k: allow.get(k) for k in fields} == {
+        "outcome": "allow",
+        "reason": "active",
+        "route": "GET /orders",
+        "route_arn": f"{API}/live/GET/orders",
+        "cache": "miss",
+        "missing_scopes": None,
+        "principal": "alice",
+    }
+    assert {k: deny.get(k) for k in fields} == {
+        "outcome": "deny",
+        "reason": "insufficient scope",
+        "route": "POST /orders",
+        "route_arn": f"{API}/live/POST/orders",
+        "cache": "hit",
+        "missing_scopes": ["orders:write"],
+        "principal": "alice",
+    }
+    assert "method_arn" not in allow
+
+
+@pytest.mark.parametrize(
+    ("authorization", "reason"),
+    [
+        (None, "missing Authorization header"),
+        ("Basic dXNlcjpwYXNz", "Authorization header is not a Bearer b64token"),
+        ("Bearer a,Bearer b", "Authorization header is not a Bearer b64token"),
+        ("Bearer ", "Authorization header is not a Bearer b64token"),
+    ],
+)
+def test_no_usable_token_is_unauthorized_before_any_network_call(
+    identity: IdentityServer,
+    handler_env: Callable[..., None],
+    capsys: pytest.CaptureFixture[str],
+    authorization: str | None,
+    reason: str,
+) -> None:
+    # GIVEN an event whose header is missing, not Bearer, or two headers joined by a comma
+    event = http_api_event(authorization, "GET /orders", "GET", "/orders")
+    # WHEN the handler runs
+    with pytest.raises(UnauthorizedError) as raised:
+        invoke(event=event)
+    # THEN "Unauthorized", the identity server never asked, one line with the reason
+    assert str(raised.value) == "Unauthorized"
+    assert identity.received == []
+    [line] = decisions(capsys.readouterr().out)
+    assert (line["outcome"], line["reason"], line["route"]) == (
+        "unauthorized",
+        reason,
+        "GET /orders",
+    )
+
+
+def test_inactive_token_is_unauthorized(
+    identity: IdentityServer, handler_env: Callable[..., None]
+) -> None:
+    # GIVEN an identity server that says the token is not active (204)
+    identity.script(Reply(204))
+    # WHEN an HTTP API event carries it
+    # THEN "Unauthorized" (never isAuthorized: true)
+    with pytest.raises(UnauthorizedError):
+        call("GET /orders", "GET", "/orders")
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [Reply(503, "down"), Reply(200, "not a jwt", {"Content-Type": "application/jwt"})],
+    ids=["503", "garbage"],
+)
+def test_identity_server_trouble_is_an_error_not_unauthorized(
+    identity: IdentityServer, handler_env: Callable[..., None], reply: Reply
+) -> None:
+    # GIVEN an identity server that fails or answers nonsense
+    identity.script(reply)
+    # WHEN an HTTP API event arrives
+    # THEN an AuthorizerError (500), neither "Unauthorized" nor a simple response
+    with pytest.raises(AuthorizerError) as raised:
+        call("GET /orders", "GET", "/orders")
+    assert not isinstance(raised.value, UnauthorizedError)
+
+
+def test_route_scopes_without_the_route_key_among_identity_sources_are_refused(
+    identity: IdentityServer, handler_env: Callable[..., None], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN ROUTE_SCOPES, and an authorizer keyed by the Authorization header alone
+    handler_env(ROUTE_SCOPES=json.dumps(ROUTES))
+    identity.script(jwt_reply({"sub": "alice", "scope": " ".join(ROUTES.values())}))
+    # WHEN a token with every scope calls a route
+    with pytest.raises(AuthorizerError) as raised:
+        call("GET /orders", "GET", "/orders", route_in_identity=False)
+    # THEN a 500 before any introspection: a cached answer would be reused on every route
+    assert str(raised.value) == NO_ROUTE_KEY
+    assert identity.received == []
+    [line] = decisions(capsys.readouterr().out)
+    assert (line["outcome"], line["reason"]) == ("error", NO_ROUTE_KEY)
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"version": "2.0", "type": "REQUEST", "headers": {"authorization": "Bearer t"}},
+        {"version": "1.0", "type": "REQUEST", "routeArn": f"{API}/live/GET/orders"},
+        {"type": "WEBSOCKET", "methodArn": f"{API}/live/GET/orders"},
+        {"headers": {"authorization": "Bearer t"}},
+        {},
+    ],
+    ids=["v2-no-route-arn", "v1-route-arn", "other-type", "no-arn", "empty"],
+)
+def test_an_event_of_no_known_kind_is_an_error(
+    identity: IdentityServer, handler_env: Callable[..., None], event: dict[str, Any]
+) -> None:
+    # GIVEN an event that is neither a REST TOKEN/REQUEST event nor a payload 2.0 event
+    identity.script(jwt_reply({"sub": "alice", "scope": "read"}))
+    # WHEN the handler runs
+    # THEN a 500 without asking the identity server
+    with pytest.raises(AuthorizerError) as raised:
+        invoke(event=event)
+    assert not isinstance(raised.value, UnauthorizedError)
+    assert identity.received == []

@@ -33,7 +33,7 @@ def test_root_module_suite(initialised: Callable[[str], TerraformWorkdir]) -> No
 
     assert "Success!" in output, output
     assert " 0 failed" in output, output
-    assert "a_misspelt_scopes_attribute_is_refused... pass" in output, output
+    assert 'run "a_misspelt_scopes_attribute_is_refused"... pass' in output, output
 
 
 @pytest.mark.parametrize("module", sorted(set(SUITES)))

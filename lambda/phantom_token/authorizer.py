@@ -126,7 +126,7 @@ class Authorizer:
     def _introspect(self, token: str, deadline: float) -> Introspection | None:
         """Every attempt, pause and retry ends by ``deadline`` (monotonic seconds)."""
         body = request_body(token)
-        secret = self._secrets.get()
+        secret = self._secrets.get(deadline)
         for refreshed in (False, True):
             response = post_with_retries(
                 self._transport,
@@ -143,7 +143,7 @@ class Authorizer:
                     raise
                 # A 401 may mean the secret was rotated since we read it: read it again (at
                 # most once a minute) and ask once more.
-                fresh = self._secrets.refresh()
+                fresh = self._secrets.refresh(deadline)
                 if fresh is None:
                     raise ClientRejectedError(
                         401, "the secret was re-read less than a minute ago"

@@ -3,31 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 
+from phantom_token import aws_client
 from phantom_token.errors import SecretError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
     from typing import Any
 
     from phantom_token.config import SecretSource
 
+    # How a secret is read: the source and the decision's deadline (monotonic seconds), if any.
+    Fetch = Callable[[SecretSource, float | None], str]
+
 _STORE_NAMES = {"secretsmanager": "Secrets Manager", "ssm": "SSM Parameter Store"}
-
-
-def _region_of(reference: str) -> str | None:
-    """The region of an ARN, so a secret in another region is read there."""
-    parts = reference.split(":")
-    return parts[3] if reference.startswith("arn:") and len(parts) > 5 and parts[3] else None
-
-
-def _client(service: str, reference: str) -> Any:
-    # boto3 costs hundreds of milliseconds to import: only containers that read a secret pay it.
-    import boto3  # noqa: PLC0415
-
-    return boto3.client(service, region_name=_region_of(reference))
 
 
 def secret_from_string(secret_string: str) -> str:
@@ -44,28 +36,54 @@ def secret_from_string(secret_string: str) -> str:
     return secret_string
 
 
-def fetch_secret(source: SecretSource) -> str:
+def _read(source: SecretSource, deadline: float | None, environ: Mapping[str, str]) -> Any:
+    if source.kind == "secretsmanager":
+        answer = aws_client.call(
+            aws_client.SECRETS_MANAGER,
+            "GetSecretValue",
+            {"SecretId": source.reference},
+            reference=source.reference,
+            environ=environ,
+            deadline=deadline,
+        )
+        return answer.get("SecretString")
+    answer = aws_client.call(
+        aws_client.SSM,
+        "GetParameter",
+        {"Name": source.reference, "WithDecryption": True},
+        reference=source.reference,
+        environ=environ,
+        deadline=deadline,
+    )
+    parameter = answer.get("Parameter")
+    return parameter.get("Value") if isinstance(parameter, dict) else None
+
+
+def fetch_secret(
+    source: SecretSource,
+    deadline: float | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> str:
+    """The secret's value from its store; SecretError names the store and the reference.
+
+    ``environ`` defaults to the process environment: credentials, region and endpoints are the
+    AWS runtime's contract with any SDK, read at the call as an SDK would read them.
+    """
     if source.kind == "plain":
         return source.reference
+    where = f"{_STORE_NAMES[source.kind]} '{source.reference}'"
     try:
-        if source.kind == "secretsmanager":
-            answer = _client("secretsmanager", source.reference).get_secret_value(
-                SecretId=source.reference
-            )
-            value = answer.get("SecretString")
-        else:
-            answer = _client("ssm", source.reference).get_parameter(
-                Name=source.reference, WithDecryption=True
-            )
-            value = answer["Parameter"]["Value"]
-    except Exception as exc:  # botocore raises many types; the code is all we report
-        code = getattr(exc, "response", {}).get("Error", {}).get("Code") or type(exc).__name__
-        raise SecretError(
-            f"could not read the client secret from {_STORE_NAMES[source.kind]} ({code})"
-        ) from None
+        value = _read(source, deadline, os.environ if environ is None else environ)
+    except aws_client.AwsCallError as exc:
+        raise SecretError(f"could not read the client secret from {where} ({exc.code})") from None
     if not isinstance(value, str) or not value:
-        raise SecretError(f"the client secret in {_STORE_NAMES[source.kind]} has no string value")
-    return secret_from_string(value) if source.kind == "secretsmanager" else value
+        raise SecretError(f"the client secret in {where} has no string value")
+    if source.kind == "ssm":
+        return value
+    try:
+        return secret_from_string(value)
+    except SecretError as exc:
+        raise SecretError(f"{exc} ({where})") from None
 
 
 # A client the identity server keeps refusing must not turn every request into a read of the
@@ -77,7 +95,7 @@ class SecretProvider:
     def __init__(
         self,
         source: SecretSource,
-        fetch: Callable[[SecretSource], str] = fetch_secret,
+        fetch: Fetch = fetch_secret,
         *,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -87,12 +105,13 @@ class SecretProvider:
         self._value: str | None = None
         self._refreshed_at: float | None = None
 
-    def get(self) -> str:
+    def get(self, deadline: float | None = None) -> str:
+        """The secret, read on first need within ``deadline`` (monotonic seconds)."""
         if self._value is None:
-            self._value = self._fetch(self._source)
+            self._value = self._fetch(self._source, deadline)
         return self._value
 
-    def refresh(self) -> str | None:
+    def refresh(self, deadline: float | None = None) -> str | None:
         """Read the secret again: it may have been rotated since it was read.
 
         At most once per ``REFRESH_INTERVAL_SECONDS`` (the first read does not count, so a
@@ -103,4 +122,4 @@ class SecretProvider:
             return None
         self._refreshed_at = now
         self._value = None
-        return self.get()
+        return self.get(deadline)

@@ -98,7 +98,7 @@ def clock(handler_env: Callable[..., None]) -> Callable[..., ShiftedClock]:
     """
 
     def install(
-        *, fetch: Callable[[SecretSource], str] = fetch_secret, **variables: str
+        *, fetch: Callable[[SecretSource, float | None], str] = fetch_secret, **variables: str
     ) -> ShiftedClock:
         handler_env(**variables)
         shifted = ShiftedClock()

@@ -51,9 +51,11 @@ class CountingFetch:
     def __init__(self, *values: str) -> None:
         self.values = list(values)
         self.calls: list[SecretSource] = []
+        self.deadlines: list[float | None] = []
 
-    def __call__(self, source: SecretSource) -> str:
+    def __call__(self, source: SecretSource, deadline: float | None) -> str:
         self.calls.append(source)
+        self.deadlines.append(deadline)
         return self.values.pop(0)
 
 
@@ -86,7 +88,7 @@ def test_failed_fetch_is_tried_again_next_time() -> None:
     # GIVEN a store that fails once
     calls: list[int] = []
 
-    def flaky(source: SecretSource) -> str:
+    def flaky(source: SecretSource, deadline: float | None) -> str:
         calls.append(1)
         if len(calls) == 1:
             raise SecretError("could not read the client secret")
@@ -133,7 +135,7 @@ def test_a_failed_reread_still_counts_and_the_next_get_reads_again() -> None:
     clock = Clock()
     values: list[str | Exception] = ["old", SecretError("store down"), "new"]
 
-    def fetch(source: SecretSource) -> str:
+    def fetch(source: SecretSource, deadline: float | None) -> str:
         value = values.pop(0)
         if isinstance(value, Exception):
             raise value
@@ -148,3 +150,14 @@ def test_a_failed_reread_still_counts_and_the_next_get_reads_again() -> None:
     # THEN that re-read is refused, but the secret is read again when next needed
     assert provider.refresh() is None
     assert provider.get() == "new"
+
+
+def test_the_deadline_reaches_the_store() -> None:
+    # GIVEN a provider
+    fetch = CountingFetch("first", "second")
+    provider = SecretProvider(SecretSource("ssm", "/p"), fetch)
+    # WHEN the secret is read and re-read within the decisions' deadlines
+    provider.get(12.5)
+    provider.refresh(20.0)
+    # THEN each read was bounded by its decision's deadline
+    assert fetch.deadlines == [12.5, 20.0]

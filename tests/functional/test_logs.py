@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from phantom_token import decision_log, handler
 from phantom_token.errors import AuthorizerError, ConfigError, EventError, UnauthorizedError
@@ -24,6 +23,7 @@ from tests.functional.harness import (
     invoke,
     jwt_reply,
 )
+from tests.support.moto_server import running_moto_server
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -65,6 +65,7 @@ def test_no_token_jwt_or_secret_reaches_any_output(
     identity: IdentityServer,
     handler_env: Callable[..., None],
     aws: None,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -110,7 +111,8 @@ def test_no_token_jwt_or_secret_reaches_any_output(
     ]
     # AND again with a Secrets Manager secret that is rotated under it
     handler._authorizer = None
-    with mock_aws():
+    with running_moto_server() as endpoint_url:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint_url)
         store = boto3.client("secretsmanager", region_name="eu-west-1")
         store.create_secret(
             Name="client", SecretString=json.dumps({"client_secret": stored_secret})

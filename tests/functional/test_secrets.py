@@ -1,16 +1,28 @@
-"""The client secret from Secrets Manager and SSM Parameter Store (moto), including rotation."""
+"""The client secret from Secrets Manager and SSM Parameter Store, including rotation.
+
+The handler signs its own calls (no AWS SDK): these tests run it against a moto server on
+127.0.0.1 reached through ``AWS_ENDPOINT_URL``, and against a small fake of the AWS JSON 1.1
+protocol for the answers moto cannot give (access denied, throttling).
+"""
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+import logging
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
+from phantom_token import handler
 from phantom_token.errors import AuthorizerError
 from tests.functional.harness import CLIENT_ID, Reply, invoke, jwt_reply
+from tests.support.http_server import LoopbackServer, QuietHandler
+from tests.support.moto_server import reset_moto_server, running_moto_server
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -21,28 +33,47 @@ if TYPE_CHECKING:
 ALICE = {"sub": "alice", "scope": "read"}
 SECRET_NAME = "phantom-token/introspection-client"
 PARAMETER_NAME = "/phantom-token/introspection-client-secret"
+LAMBDA_DIR = Path(__file__).resolve().parents[2] / "lambda"
+AWS_VARIABLES = (
+    "AWS_ENDPOINT_URL AWS_ENDPOINT_URL_SECRETS_MANAGER AWS_ENDPOINT_URL_SSM AWS_REGION "
+    "AWS_USE_FIPS_ENDPOINT"
+).split()
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint() -> Iterator[str]:
+    with running_moto_server() as endpoint_url:
+        yield endpoint_url
 
 
 @pytest.fixture
-def moto(aws: None) -> Iterator[None]:
-    with mock_aws():
-        yield
+def moto(aws: None, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The handler's AWS calls go to an empty moto server."""
+    for name in AWS_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    try:
+        yield moto_endpoint
+    finally:
+        reset_moto_server(moto_endpoint)
 
 
-def create_secret(value: str) -> str:
-    client = boto3.client("secretsmanager", region_name="eu-west-1")
-    return str(client.create_secret(Name=SECRET_NAME, SecretString=value)["ARN"])
+def _client(service: str) -> Any:
+    return boto3.client(service, region_name="eu-west-1")  # AWS_ENDPOINT_URL: the moto server
+
+
+def create_secret(value: str, name: str = SECRET_NAME) -> str:
+    return str(_client("secretsmanager").create_secret(Name=name, SecretString=value)["ARN"])
 
 
 def rotate_secret(value: str) -> None:
-    boto3.client("secretsmanager", region_name="eu-west-1").put_secret_value(
-        SecretId=SECRET_NAME, SecretString=value
-    )
+    _client("secretsmanager").put_secret_value(SecretId=SECRET_NAME, SecretString=value)
 
 
-def put_parameter(value: str, *, overwrite: bool = False) -> None:
-    boto3.client("ssm", region_name="eu-west-1").put_parameter(
-        Name=PARAMETER_NAME, Value=value, Type="SecureString", Overwrite=overwrite
+def put_parameter(value: str, *, overwrite: bool = False, key_id: str | None = None) -> None:
+    extra = {"KeyId": key_id} if key_id else {}
+    _client("ssm").put_parameter(
+        Name=PARAMETER_NAME, Value=value, Type="SecureString", Overwrite=overwrite, **extra
     )
 
 
@@ -56,7 +87,7 @@ def put_parameter(value: str, *, overwrite: bool = False) -> None:
 )
 @pytest.mark.parametrize("reference", ["arn", "name"])
 def test_secret_from_secrets_manager(
-    moto: None,
+    moto: str,
     identity: IdentityServer,
     handler_env: Callable[..., None],
     secret_string: str,
@@ -76,7 +107,7 @@ def test_secret_from_secrets_manager(
 
 
 def test_secret_from_ssm_secure_string(
-    moto: None, identity: IdentityServer, handler_env: Callable[..., None]
+    moto: str, identity: IdentityServer, handler_env: Callable[..., None]
 ) -> None:
     # GIVEN the client secret as an SSM SecureString (JSON text is used as it is there)
     put_parameter('{"client_secret": "kept as is"}')
@@ -90,7 +121,7 @@ def test_secret_from_ssm_secure_string(
 
 
 def test_secret_is_read_once_per_container(
-    moto: None, identity: IdentityServer, handler_env: Callable[..., None]
+    moto: str, identity: IdentityServer, handler_env: Callable[..., None]
 ) -> None:
     # GIVEN a secret that changes in the store after the first call, and a server that accepts
     # both the old and the new one
@@ -107,7 +138,7 @@ def test_secret_is_read_once_per_container(
 
 @pytest.mark.parametrize("store", ["secretsmanager", "ssm"])
 def test_rotation_is_picked_up_on_a_401(
-    moto: None, identity: IdentityServer, handler_env: Callable[..., None], store: str
+    moto: str, identity: IdentityServer, handler_env: Callable[..., None], store: str
 ) -> None:
     # GIVEN a container that has used the old secret
     if store == "secretsmanager":
@@ -132,7 +163,7 @@ def test_rotation_is_picked_up_on_a_401(
 
 
 def test_second_401_after_rereading_is_an_error(
-    moto: None, identity: IdentityServer, handler_env: Callable[..., None]
+    moto: str, identity: IdentityServer, handler_env: Callable[..., None]
 ) -> None:
     # GIVEN a container that has used the old secret
     create_secret("old")
@@ -153,7 +184,7 @@ def test_second_401_after_rereading_is_an_error(
 
 
 def test_403_does_not_reread_the_secret(
-    moto: None, identity: IdentityServer, handler_env: Callable[..., None]
+    moto: str, identity: IdentityServer, handler_env: Callable[..., None]
 ) -> None:
     # GIVEN a server that forbids our client (403: not a credentials problem)
     create_secret("s")
@@ -166,48 +197,243 @@ def test_403_does_not_reread_the_secret(
     assert len(identity.received) == 1
 
 
+class FakeAws:
+    """AWS's JSON 1.1 protocol on 127.0.0.1: each POST gets the next scripted (status, body)."""
+
+    def __init__(self, *replies: tuple[int, dict[str, Any]]) -> None:
+        self.replies = list(replies)
+        self.received: list[dict[str, str]] = []
+        self._lock = threading.Lock()
+        self.server = LoopbackServer(_FakeAwsHandler, app=self)
+
+    def answer(self, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        with self._lock:
+            self.received.append(headers)
+            return self.replies.pop(0) if self.replies else (500, {"__type": "InternalFailure"})
+
+
+class _FakeAwsHandler(QuietHandler):
+    app: FakeAws
+
+    def do_POST(self) -> None:
+        self.read_body()
+        status, payload = self.app.answer({k.lower(): v for k, v in self.headers.items()})
+        self.send(status, json.dumps(payload).encode(), content_type="application/x-amz-json-1.1")
+
+
+@pytest.fixture
+def fake_aws(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., FakeAws]]:
+    """``fake_aws(*replies)``: the handler's AWS calls go to a scripted fake."""
+    servers: list[FakeAws] = []
+
+    def start(*replies: tuple[int, dict[str, Any]]) -> FakeAws:
+        fake = FakeAws(*replies)
+        fake.server.start()
+        servers.append(fake)
+        for name in AWS_VARIABLES:
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("AWS_ENDPOINT_URL", fake.server.url)
+        return fake
+
+    try:
+        yield start
+    finally:
+        for fake in servers:
+            fake.server.stop()
+
+
+# AWS's answers, as documented for GetSecretValue / GetParameter: HTTP 400, the code in __type.
+ACCESS_DENIED = (
+    400,
+    {
+        "__type": "AccessDeniedException",
+        "Message": "User: arn:aws:sts::123456789012:assumed-role/authorizer/f is not authorized "
+        "to perform: secretsmanager:GetSecretValue on resource: phantom-token/introspection-client",
+    },
+)
+THROTTLED = (400, {"__type": "ThrottlingException", "message": "Rate exceeded"})
+
+
+def test_secret_from_ssm_encrypted_with_a_kms_key(
+    moto: str, identity: IdentityServer, handler_env: Callable[..., None]
+) -> None:
+    # GIVEN a SecureString encrypted with a customer managed KMS key
+    key_id = _client("kms").create_key(Description="phantom token")["KeyMetadata"]["KeyId"]
+    put_parameter("kms+secret", key_id=key_id)
+    handler_env(CLIENT_SECRET_PARAMETER=PARAMETER_NAME)
+    identity.accepted_secret = "kms+secret"
+    identity.script(jwt_reply(ALICE))
+    # WHEN the handler runs
+    response = invoke()
+    # THEN it asked for the decrypted value (WithDecryption) and the token is allowed
+    assert response["principalId"] == "alice"
+
+
+def test_a_secret_in_another_region_is_read_there(
+    moto: str, identity: IdentityServer, handler_env: Callable[..., None]
+) -> None:
+    # GIVEN a secret in us-west-2 while the function runs in eu-west-1
+    client = boto3.client("secretsmanager", region_name="us-west-2")
+    arn = client.create_secret(Name=SECRET_NAME, SecretString="west")["ARN"]
+    handler_env(CLIENT_SECRET_ARN=arn, AWS_REGION="eu-west-1")
+    identity.accepted_secret = "west"
+    identity.script(jwt_reply(ALICE))
+    # WHEN the handler runs
+    response = invoke()
+    # THEN the secret was read in the ARN's region (moto keeps regions apart)
+    assert response["principalId"] == "alice"
+
+
+def test_throttling_is_retried_once_within_the_deadline(
+    fake_aws: Callable[..., FakeAws], identity: IdentityServer, handler_env: Callable[..., None]
+) -> None:
+    # GIVEN a store that throttles the first call
+    fake = fake_aws(THROTTLED, (200, {"SecretString": "after-throttling"}))
+    handler_env(CLIENT_SECRET_ARN=SECRET_NAME)
+    identity.accepted_secret = "after-throttling"
+    identity.script(jwt_reply(ALICE))
+    # WHEN the handler runs
+    response = invoke()
+    # THEN it asked again (signed anew) and succeeded
+    assert response["principalId"] == "alice"
+    assert [r["x-amz-target"] for r in fake.received] == ["secretsmanager.GetSecretValue"] * 2
+    assert all(r["authorization"].startswith("AWS4-HMAC-SHA256 ") for r in fake.received)
+
+
 @pytest.mark.parametrize(
-    ("variables", "message"),
+    ("setup", "variables", "message"),
     [
         (
+            "nothing",
             {"CLIENT_SECRET_ARN": "does-not-exist"},
-            "could not read the client secret from Secrets Manager (ResourceNotFoundException)",
+            "could not read the client secret from Secrets Manager 'does-not-exist' "
+            "(ResourceNotFoundException)",
         ),
         (
+            "nothing",
             {"CLIENT_SECRET_PARAMETER": "/does/not/exist"},
-            "could not read the client secret from SSM Parameter Store (ParameterNotFound)",
+            "could not read the client secret from SSM Parameter Store '/does/not/exist' "
+            "(ParameterNotFound)",
+        ),
+        (
+            "json",
+            {"CLIENT_SECRET_ARN": SECRET_NAME},
+            "the secret is a JSON object without a 'client_secret' string "
+            f"(Secrets Manager '{SECRET_NAME}')",
+        ),
+        (
+            "denied",
+            {"CLIENT_SECRET_ARN": SECRET_NAME},
+            f"could not read the client secret from Secrets Manager '{SECRET_NAME}' "
+            "(AccessDeniedException)",
+        ),
+        (
+            "denied",
+            {"CLIENT_SECRET_PARAMETER": PARAMETER_NAME},
+            f"could not read the client secret from SSM Parameter Store '{PARAMETER_NAME}' "
+            "(AccessDeniedException)",
+        ),
+        (
+            "throttled",
+            {"CLIENT_SECRET_ARN": SECRET_NAME},
+            f"could not read the client secret from Secrets Manager '{SECRET_NAME}' "
+            "(ThrottlingException, after 2 attempts)",
+        ),
+        (
+            "nothing",
+            {"CLIENT_SECRET_ARN": SECRET_NAME, "AWS_ENDPOINT_URL": "http://example.com"},
+            f"could not read the client secret from Secrets Manager '{SECRET_NAME}' "
+            "(AWS_ENDPOINT_URL must use https (plain http is allowed for loopback hosts only))",
         ),
     ],
-)
-def test_missing_secret_is_an_error(
-    moto: None,
+    ids=["missing-secret", "missing-parameter", "json", "denied-sm", "denied-ssm", "throttled",
+         "plain-http"],
+)  # fmt: skip
+def test_every_failure_is_a_500_naming_the_secret_and_never_its_value(
+    moto: str,
+    fake_aws: Callable[..., FakeAws],
     identity: IdentityServer,
     handler_env: Callable[..., None],
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    setup: str,
     variables: dict[str, str],
     message: str,
 ) -> None:
-    # GIVEN a secret reference that does not exist
-    handler_env(**variables)
+    # GIVEN a store that fails in one way, and the most verbose log level
+    value = "value-that-must-never-be-logged"
+    if setup == "json":
+        create_secret(json.dumps({"password": value}))
+    elif setup == "denied":
+        fake_aws(ACCESS_DENIED)
+    elif setup == "throttled":
+        fake_aws(THROTTLED, THROTTLED)
+    handler_env(LOG_LEVEL="DEBUG", **variables)
+    caplog.set_level(logging.DEBUG)
     # WHEN the handler runs
     with pytest.raises(AuthorizerError) as raised:
         invoke()
-    # THEN it is an error naming the store and the AWS error code, and nobody was asked
+    # THEN it is a 500 (not "Unauthorized") whose message names the secret, nobody was asked,
+    # one decision line says the same, and the value is in no output at any level
     assert str(raised.value) == message
     assert identity.received == []
+    lines = capsys.readouterr()
+    decisions = [json.loads(line) for line in lines.out.splitlines()]
+    assert [(d["outcome"], d["reason"]) for d in decisions] == [("error", message)]
+    ours = [r.getMessage() for r in caplog.records if not r.name.startswith(("werkzeug", "moto"))]
+    assert value not in "\n".join([lines.out, lines.err, *ours])
 
 
-def test_json_secret_without_client_secret_is_an_error(
-    moto: None, identity: IdentityServer, handler_env: Callable[..., None]
+def test_a_read_secret_is_in_no_log_line_at_debug(
+    moto: str,
+    identity: IdentityServer,
+    handler_env: Callable[..., None],
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    # GIVEN a Secrets Manager JSON secret without client_secret
-    create_secret(json.dumps({"password": "p"}))
-    handler_env(CLIENT_SECRET_ARN=SECRET_NAME)
-    # WHEN the handler runs
-    with pytest.raises(AuthorizerError) as raised:
-        invoke()
-    # THEN it is an error that does not repeat the secret
-    assert str(raised.value) == "the secret is a JSON object without a 'client_secret' string"
-    assert identity.received == []
+    # GIVEN secrets in both stores and LOG_LEVEL=DEBUG
+    create_secret(json.dumps({"client_secret": "sm-value-never-logged"}))
+    put_parameter("ssm-value-never-logged")
+    caplog.set_level(logging.DEBUG)
+    identity.script(jwt_reply(ALICE), jwt_reply(ALICE))
+    # WHEN the handler reads each and allows a token
+    handler_env(CLIENT_SECRET_ARN=SECRET_NAME, LOG_LEVEL="DEBUG")
+    identity.accepted_secret = "sm-value-never-logged"
+    invoke()
+    handler._authorizer = None  # a new container
+    handler_env(CLIENT_SECRET_PARAMETER=PARAMETER_NAME, CLIENT_SECRET_ARN="", LOG_LEVEL="DEBUG")
+    identity.accepted_secret = "ssm-value-never-logged"
+    invoke()
+    # THEN both were used, and neither value is in anything written or logged
+    assert len(identity.received) == 2
+    lines = capsys.readouterr()
+    ours = [r.getMessage() for r in caplog.records if not r.name.startswith(("werkzeug", "moto"))]
+    everything = "\n".join([lines.out, lines.err, *ours])
+    assert "sm-value-never-logged" not in everything
+    assert "ssm-value-never-logged" not in everything
+
+
+def test_no_aws_sdk_is_imported(moto: str) -> None:
+    # GIVEN a secret in each store
+    create_secret(json.dumps({"client_secret": "from-sm"}))
+    put_parameter("from-ssm")
+    script = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(LAMBDA_DIR)!r})\n"
+        "import phantom_token.handler\n"
+        "from phantom_token.client_secret import fetch_secret\n"
+        "from phantom_token.config import SecretSource\n"
+        f"a = fetch_secret(SecretSource('secretsmanager', {SECRET_NAME!r}))\n"
+        f"b = fetch_secret(SecretSource('ssm', {PARAMETER_NAME!r}))\n"
+        "sdk = sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore'))\n"
+        "print(a, b, sdk)\n"
+    )
+    # WHEN a fresh interpreter imports the handler and reads both secrets from the moto server
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    # THEN it read them without importing boto3 or botocore
+    assert result.stdout.strip() == "from-sm from-ssm []"
 
 
 REJECTED = "identity server rejected the introspection client credentials (401)"
@@ -221,7 +447,7 @@ def test_a_client_the_server_keeps_refusing_rereads_the_secret_at_most_once_a_mi
     # GIVEN a secret store that keeps returning a secret the identity server refuses
     reads: list[SecretSource] = []
 
-    def fetch(source: SecretSource) -> str:
+    def fetch(source: SecretSource, deadline: float | None) -> str:
         reads.append(source)
         return "still-the-wrong-secret"
 
@@ -253,7 +479,7 @@ def test_a_rotated_secret_is_picked_up_after_a_refused_reread(
 ) -> None:
     # GIVEN a container whose re-read 10 s ago still found the old secret
     values = iter(["old", "old", "new"])
-    shifted = clock(fetch=lambda source: next(values))
+    shifted = clock(fetch=lambda source, deadline: next(values))
     identity.accepted_secret = "new"
     identity.script(jwt_reply(ALICE))
     with pytest.raises(AuthorizerError):

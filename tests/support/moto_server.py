@@ -102,3 +102,8 @@ def running_moto_server() -> Iterator[str]:
             with suppress(OSError):
                 _reset(endpoint_url)
             server.stop()
+
+
+def reset_moto_server(endpoint_url: str) -> None:
+    """Empty every backend of a running moto server: a module-scoped server, a clean test."""
+    _reset(endpoint_url)

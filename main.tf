@@ -13,8 +13,7 @@ locals {
   # REQUEST authorizer keyed by token, method and resource. The Lambda compares the event's
   # "METHOD /template" with the route keys exactly, so no spelling of a path (a trailing
   # slash, say) reaches another decision.
-  _route_identity_sources = ["method.request.header.Authorization", "context.httpMethod", "context.resourceId"]
-  _user_identity_sources  = try(var.authorizer.identity_sources, null)
+  _user_identity_sources = try(var.authorizer.identity_sources, null)
   authorizer_type = coalesce(
     try(var.authorizer.type, null),
     length(local.route_scopes) > 0 || local._user_identity_sources != null ? "REQUEST" : "TOKEN",
@@ -24,7 +23,7 @@ locals {
     ? ["method.request.header.Authorization"]
     : distinct(concat(
       coalesce(local._user_identity_sources, ["method.request.header.Authorization"]),
-      length(local.route_scopes) > 0 ? local._route_identity_sources : [],
+      module.function.route_identity_sources,
     ))
   )
 
@@ -40,7 +39,7 @@ locals {
     for key, route in var.routes : key => {
       http_method   = split(" ", key)[0]
       resource_id   = route.resource.id
-      resource_path = try(route.resource.path, null)
+      resource_path = route.resource.path
       integration = merge(route.integration, {
         request_parameters = merge(
           { for name in local._route_path_parameters[key] : "integration.request.path.${name}" => "method.request.path.${name}" },
@@ -53,11 +52,6 @@ locals {
       )
     }
   }
-  # A route whose key names another path than its resource would protect the wrong method.
-  mismatched_routes = [
-    for key, route in local.routes : "routes[${jsonencode(key)}] is on resource ${route.resource_path}"
-    if route.resource_path != null && route.resource_path != local._route_paths[key]
-  ]
 
   # The submodules take typed objects; attributes left out become null and take their defaults.
   introspection = {
@@ -94,8 +88,9 @@ module "authorizer" {
   name     = var.name
   rest_api = var.rest_api
   function = {
-    invoke_arn = module.function.lambda_function_invoke_arn
-    name       = module.function.lambda_function_name
+    invoke_arn             = module.function.lambda_function_invoke_arn
+    name                   = module.function.lambda_function_name
+    route_identity_sources = module.function.route_identity_sources
   }
   authorizer = {
     identity_sources   = local.identity_sources
@@ -113,6 +108,11 @@ module "routes" {
   http_method        = each.value.http_method
   integration        = each.value.integration
   request_parameters = each.value.request_parameters
+  # A route whose key names another path than its resource would protect the wrong method.
+  path_check = {
+    actual   = each.value.resource_path
+    expected = local._route_paths[each.key]
+  }
   authorizer = {
     context_key = local.context_key
     id          = module.authorizer.authorizer_id

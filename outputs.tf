@@ -1,23 +1,20 @@
 output "authorizer_context_key" {
   description = "The authorizer context key that holds \"Bearer <jwt>\": map `context.authorizer.<key>` in integrations you write yourself."
   value       = local.context_key
+
+  # Checks across inputs live here: a variable's validation may not refer to another variable
+  # before Terraform 1.9. This output depends on no resource, so its checks run even when a
+  # resource's own precondition fails too.
+  precondition {
+    condition     = !(try(var.authorizer.type, null) == "TOKEN" && length(local.route_scopes) > 0)
+    error_message = "authorizer.type = \"TOKEN\" cannot enforce per-route scopes (${join(", ", keys(local.route_scopes))}): API Gateway would cache one decision per token for every route. Leave authorizer.type unset, or set \"REQUEST\"."
+  }
 }
 
 output "authorizer_id" {
   description = "ID of the API Gateway authorizer, for `aws_api_gateway_method.authorizer_id` with `authorization = \"CUSTOM\"`."
   value       = module.authorizer.authorizer_id
 
-  # Checks across inputs live here: a variable's validation may not refer to another variable
-  # before Terraform 1.9. Terraform evaluates them at plan, or at apply for values unknown then.
-  precondition {
-    condition     = !(try(var.authorizer.type, null) == "TOKEN" && length(local.route_scopes) > 0)
-    error_message = "authorizer.type = \"TOKEN\" cannot enforce per-route scopes (${join(", ", keys(local.route_scopes))}): API Gateway would cache one decision per token for every route. Leave authorizer.type unset, or set \"REQUEST\"."
-  }
-
-  precondition {
-    condition     = length(local.mismatched_routes) == 0
-    error_message = "A routes key must name its resource's path: ${join("; ", local.mismatched_routes)}."
-  }
 }
 
 output "deployment_trigger" {

@@ -238,8 +238,8 @@ variable "introspection" {
   }
 
   validation {
-    condition     = can(regex("^(https://[^/?#@\\s]+|http://(localhost|127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|\\[::1\\])(:[0-9]{1,5})?)(/[^#\\s]*)?$", try(var.introspection.endpoint, "")))
-    error_message = "introspection.endpoint is required: an https:// URL without credentials or fragment (plain http only for localhost, 127.0.0.0/8 and [::1])."
+    condition     = can(regex("^(https://([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\\[[0-9A-Fa-f:.]+\\])|http://(localhost|127(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|\\[::1\\]))(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(/[^#\\x00-\\x20\\x7F]*)?$", try(var.introspection.endpoint, "")))
+    error_message = "introspection.endpoint is required: an https:// URL (a host name or a bracketed IPv6 address, a port up to 65535, no credentials or fragment; plain http only for localhost, 127.x.y.z written without leading zeros, and [::1])."
   }
 
   validation {
@@ -347,9 +347,9 @@ variable "routes" {
 
   validation {
     condition = alltrue([
-      for key, route in var.routes : try(route.resource.id != null, false)
+      for key, route in var.routes : try(route.resource.id != null && route.resource.path != null, false)
     ])
-    error_message = "Every route needs resource: the aws_api_gateway_resource of its path (or { id, path }). Missing: ${join(", ", [for key, route in var.routes : "routes[${jsonencode(key)}].resource" if !try(route.resource.id != null, false)])}."
+    error_message = "Every route needs resource: the aws_api_gateway_resource of its path (or { id, path }), whose path must be the key's. Missing or without id and path: ${join(", ", [for key, route in var.routes : "routes[${jsonencode(key)}].resource" if !try(route.resource.id != null && route.resource.path != null, false)])}."
   }
 
   validation {

@@ -146,14 +146,3 @@ run "a_cache_key_without_the_token_is_refused" {
 
   expect_failures = [var.authorizer]
 }
-
-run "a_token_authorizer_with_route_scopes_is_refused" {
-  command = plan
-
-  variables {
-    authorizer = { type = "TOKEN" }
-    scopes     = { routes = { "GET /orders" = ["orders:read"] } }
-  }
-
-  expect_failures = [output.authorizer_id]
-}

@@ -41,8 +41,9 @@ module "authorizer" {
   name     = "${local.name}-${each.key}"
   rest_api = aws_api_gateway_rest_api.this[each.key]
   function = {
-    invoke_arn = module.authorizer_function.lambda_function_invoke_arn
-    name       = module.authorizer_function.lambda_function_name
+    invoke_arn             = module.authorizer_function.lambda_function_invoke_arn
+    name                   = module.authorizer_function.lambda_function_name
+    route_identity_sources = module.authorizer_function.route_identity_sources
   }
 }
 

@@ -37,3 +37,8 @@ output "log_group_name" {
   description = "Name of the function's CloudWatch log group."
   value       = aws_cloudwatch_log_group.this.name
 }
+
+output "route_identity_sources" {
+  description = "The identity sources a REST authorizer's cache key must include for this function's decisions: the Authorization header, `context.httpMethod` and `context.resourceId` when it enforces per-route scopes, else `[]`. Pass it to modules/rest-api-authorizer's `function.route_identity_sources`."
+  value       = length(var.authorization.route_scopes) == 0 ? [] : ["method.request.header.Authorization", "context.httpMethod", "context.resourceId"]
+}

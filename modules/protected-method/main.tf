@@ -16,6 +16,15 @@ resource "aws_api_gateway_method" "this" {
   authorization      = "CUSTOM"
   authorizer_id      = var.authorizer.id
   request_parameters = var.request_parameters
+
+  lifecycle {
+    # Scopes are enforced per route key: a method on another resource than its key names would
+    # get none of its scopes.
+    precondition {
+      condition     = var.path_check == null || try(var.path_check.actual == var.path_check.expected, false)
+      error_message = "The method ${var.http_method} ${try(var.path_check.expected, "")} would be created on the resource ${try(var.path_check.actual, "")}: a route key must name its resource's path."
+    }
+  }
 }
 
 resource "aws_api_gateway_integration" "this" {

@@ -56,6 +56,15 @@ variable "integration" {
   }
 }
 
+variable "path_check" {
+  description = "Optional guard that the method lands on the resource its caller meant: `expected` (the path the caller's scopes were written for, e.g. `/orders/{id}`) and `actual` (the resource's `path` attribute). When they differ the method is not created; with `actual` unknown at plan the check runs at apply, before the method exists."
+  type = object({
+    actual   = string
+    expected = string
+  })
+  default = null
+}
+
 variable "request_parameters" {
   description = "Method request parameters (`method.request.path.id` and the like) to whether each is required."
   type        = map(bool)

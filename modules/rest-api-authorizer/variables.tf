@@ -41,10 +41,11 @@ variable "authorizer" {
 }
 
 variable "function" {
-  description = "The authorizer Lambda function: its `name` (for the invoke permission) and `invoke_arn`."
+  description = "The authorizer Lambda function: its `name` (for the invoke permission), `invoke_arn`, and `route_identity_sources`: the identity sources its decisions need in API Gateway's cache key (the function submodule's `route_identity_sources` output: the route-pinning sources when it enforces per-route scopes, else `[]`)."
   type = object({
-    invoke_arn = string
-    name       = string
+    invoke_arn             = string
+    name                   = string
+    route_identity_sources = list(string)
   })
   nullable = false
 }

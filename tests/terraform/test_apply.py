@@ -15,7 +15,12 @@ import boto3
 import pytest
 
 from tests.support.moto_server import running_moto_server
-from tests.support.terraform import TerraformWorkdir, copy_module_tree, write_aws_override
+from tests.support.terraform import (
+    TerraformError,
+    TerraformWorkdir,
+    copy_module_tree,
+    write_aws_override,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -211,5 +216,36 @@ def test_shared_function_example_applies_reads_back_and_destroys(
 
             code = terraform.plan_exit_code()
             assert code == 0, terraform.plan_text()
+        finally:
+            terraform.destroy()
+
+
+def test_a_route_on_another_new_resource_stops_before_its_method_exists(
+    tmp_path: Path, tf_env: dict[str, str], terraform_bin: str
+) -> None:
+    # GIVEN "GET /orders" wired to a new /admin resource: its path is unknown at plan
+    workdir = copy_module_tree("tests/terraform/fixtures/route-on-new-wrong-resource", tmp_path)
+    terraform = TerraformWorkdir(workdir, tf_env, terraform_bin)
+    terraform.init()
+
+    with running_moto_server() as endpoint_url:
+        write_aws_override(workdir, endpoint_url)
+        assert terraform.plan_exit_code() == 2  # nothing to refuse yet: the path is unknown
+        try:
+            # WHEN it is applied THEN the method's precondition stops it, naming both paths
+            with pytest.raises(TerraformError) as refused:
+                terraform.apply()
+            message = " ".join(str(refused.value).split())
+            assert "The method GET /orders would be created on the resource /admin" in message
+            # AND no method was created on /admin: the Lambda's "GET /orders" scopes would never
+            # apply to it
+            apigateway = _client("apigateway", endpoint_url)
+            (api,) = apigateway.get_rest_apis()["items"]
+            methods = {
+                (verb, resource["path"])
+                for resource in apigateway.get_resources(restApiId=api["id"])["items"]
+                for verb in resource.get("resourceMethods") or {}
+            }
+            assert methods == set()
         finally:
             terraform.destroy()

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from phantom_token.config import load_config
 from tests.support.terraform import REPO_ROOT
 from tests.terraform.inventory import load_inventory, regenerate_command
 
@@ -435,6 +436,30 @@ def test_lambda_environment_with_every_setting(full_plan: Plan) -> None:
     assert environment["POLICY_RESOURCE"] == "method"
     assert environment["INTROSPECTION_RESPONSE"] == "rfc9701"
     assert environment["CONTEXT_CLAIMS"] == "sub tenant"
+
+
+@pytest.mark.parametrize(
+    "root",
+    [
+        "tests/terraform/fixtures/minimal",
+        "tests/terraform/fixtures/full",
+        "tests/terraform/fixtures/existing-role",
+        "examples/existing-api",
+    ],
+)
+def test_the_lambda_accepts_the_planned_environment(
+    planned: Callable[[str], Plan], root: str
+) -> None:
+    # GIVEN the environment Terraform plans for the function (every value known at plan)
+    environment = _environment(planned(root))
+    # WHEN the Lambda reads it THEN it is a valid configuration: what plans clean must not be
+    # a 500 on every request (and the route scopes are the ones Terraform meant).
+    config = load_config({**environment, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256"})
+
+    assert config.endpoint.url == environment["INTROSPECTION_ENDPOINT"]
+    assert {route.key for route in config.route_scopes} == set(
+        json.loads(environment.get("ROUTE_SCOPES", "{}"))
+    )
 
 
 @pytest.mark.parametrize("root", ROOTS)

@@ -79,6 +79,12 @@ ROOT_INPUTS = {
     "iam_typo": "iam must be an object with the attributes existing_role_arn, "
     'permissions_boundary_arn, role_name, role_path; it has "role_nme".',
     "iam_existing_role_and_boundary": "iam.existing_role_arn brings your own role",
+    "route_resource_without_path": "whose path must be the key's. Missing or without id and path: "
+    'routes["GET /orders"].resource.',
+    # The Lambda refuses both (a leading zero is not loopback; the port is not a port): plan
+    # must refuse them too, or every request would be a 500.
+    "endpoint_loopback_with_leading_zero": "introspection.endpoint is required: an https:// URL",
+    "endpoint_port_out_of_range": "introspection.endpoint is required: an https:// URL",
 }
 # Calls that break more than one rule, and how many errors each must produce.
 ROOT_ERROR_COUNTS = {
@@ -87,10 +93,14 @@ ROOT_ERROR_COUNTS = {
 }
 # module call in invalid-preconditions -> what its plan error must say.
 PRECONDITIONS = {
-    "route_on_another_resource": "A routes key must name its resource's path: "
-    'routes["GET /orders"] is on resource /profile.',
+    "route_on_another_resource": "The method GET /orders would be created on the resource "
+    "/profile: a route key must name its resource's path.",
     "token_authorizer_with_route_scopes": 'authorizer.type = "TOKEN" cannot enforce per-route '
     "scopes (GET /orders)",
+    "token_authorizer_in_the_submodule": "The function enforces per-route scopes: the authorizer "
+    "must be a REQUEST authorizer whose identity_sources include method.request.header."
+    "Authorization, context.httpMethod, context.resourceId (or result_ttl_seconds = 0); it is "
+    "TOKEN with method.request.header.Authorization.",
     "function_timeout_too_short": "introspection.timeout_seconds * (introspection.retries + 1) + 1 "
     "= 5 * (1 + 1) + 1 = 11 seconds, but function.timeout is 10.",
 }
@@ -145,4 +155,6 @@ def test_each_bad_input_fails_as_often_as_it_breaks_a_rule(
 
     assert counts == {call: ROOT_ERROR_COUNTS.get(call, 1) for call in ROOT_INPUTS}
     assert len(root_input_errors) == sum(counts.values())
+    # token_authorizer_with_route_scopes is refused twice: by the root (naming authorizer.type)
+    # and by the authorizer submodule's guard (token_authorizer_in_the_submodule).
     assert len(precondition_errors) == len(PRECONDITIONS)

@@ -14,8 +14,9 @@ variables {
     execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5"
   }
   function = {
-    name       = "authorizer"
-    invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:authorizer/invocations"
+    name                   = "authorizer"
+    invoke_arn             = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:authorizer/invocations"
+    route_identity_sources = []
   }
 }
 
@@ -66,4 +67,43 @@ run "ttl_above_an_hour_is_rejected" {
   }
 
   expect_failures = [var.authorizer]
+}
+
+run "a_function_deciding_per_route_needs_the_route_in_the_cache_key" {
+  command = plan
+
+  variables {
+    function = {
+      name                   = "authorizer"
+      invoke_arn             = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:authorizer/invocations"
+      route_identity_sources = ["method.request.header.Authorization", "context.httpMethod", "context.resourceId"]
+    }
+    authorizer = {
+      type             = "REQUEST"
+      identity_sources = ["method.request.header.Authorization"]
+    }
+  }
+
+  expect_failures = [aws_api_gateway_authorizer.this]
+}
+
+run "route_pinning_identity_sources_satisfy_a_function_deciding_per_route" {
+  command = plan
+
+  variables {
+    function = {
+      name                   = "authorizer"
+      invoke_arn             = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:authorizer/invocations"
+      route_identity_sources = ["method.request.header.Authorization", "context.httpMethod", "context.resourceId"]
+    }
+    authorizer = {
+      type             = "REQUEST"
+      identity_sources = ["method.request.header.Authorization", "context.httpMethod", "context.resourceId"]
+    }
+  }
+
+  assert {
+    condition     = aws_api_gateway_authorizer.this.identity_source == "method.request.header.Authorization,context.httpMethod,context.resourceId"
+    error_message = "The route-pinning identity sources are accepted."
+  }
 }

@@ -69,7 +69,9 @@ class Authorizer:
             # Before the token: a deployment that cannot pin the route fails without a network call.
             if v2:
                 log["route"] = key = http_api.route_key(event)
-                needed = http_api.needed_scopes(self.config, key, event.get("identitySource"))
+                needed = http_api.needed_scopes(
+                    self.config, key, event.get("identitySource"), http_api.request_method(event)
+                )
             else:
                 method = parse_method_arn(method_arn(event))
                 route = event_route(event)

@@ -9,8 +9,13 @@ are joined with commas. With simple responses enabled the answer is
 
 An HTTP API picks one route per request: an exact route and method first, then a greedy
 ``{proxy+}`` route, then ``$default`` (Developer Guide, "Working with routes for HTTP APIs",
-"Routing API requests"); a route ``ANY /admin`` has the route key ``ANY /admin``. So the scopes
-of a route are those of its route key exactly, with no union with ``ANY``.
+"Routing API requests"); a route ``ANY /admin`` has the route key ``ANY /admin`` whatever the
+request's method. The scopes of a route are those of its route key plus, as on REST APIs, those
+of ``ANY <path>`` (for ``GET <path>``) or of ``<request method> <path>`` (for ``ANY <path>``):
+one table means the same on both kinds of API, and the union can only over-deny.
+
+Payload format 1.0 (REST-like fields, a ``methodArn``, ``version: "1.0"``) is refused: read as
+a REST event its ``resource`` and ``httpMethod`` would name no HTTP API route key.
 """
 
 from __future__ import annotations
@@ -32,18 +37,25 @@ if TYPE_CHECKING:
 
 DEFAULT_ROUTE = "$default"
 NO_ROUTE_KEY = (
-    "ROUTE_SCOPES needs $context.routeKey among the HTTP API authorizer's identity sources "
-    "(a cached simple response is reused on every route that shares its identity sources)"
+    "ROUTE_SCOPES needs $context.routeKey as the last of the HTTP API authorizer's identity "
+    "sources (a cached simple response is reused on every route that shares its identity "
+    "sources; an earlier value equal to the route key may be a client's header)"
 )
 
 
 def is_http_api_event(event: Mapping[str, Any]) -> bool:
-    """Payload format 2.0: ``version`` says so. Anything else is read as a REST event."""
-    return event.get("version") == "2.0"
+    """An HTTP API event: it has a ``version`` (REST API events have none)."""
+    return "version" in event
 
 
 def route_key(event: Mapping[str, Any]) -> str:
-    """The event's ``routeKey``, after checking that ``routeArn`` is an execute-api ARN."""
+    """The event's ``routeKey``, after checking the payload format and the ``routeArn``."""
+    version = event.get("version")
+    if version != "2.0":
+        raise EventError(
+            f"HTTP API payload format version {str(version)[:20]} is not supported: "
+            "configure the authorizer with payload format 2.0"
+        )
     if event.get("type") != "REQUEST":
         raise EventError("a payload 2.0 event must be a REQUEST event")
     arn = event.get("routeArn")
@@ -57,24 +69,47 @@ def route_key(event: Mapping[str, Any]) -> str:
     return key
 
 
-def needed_scopes(config: Config, key: str, identity_source: object) -> frozenset[str]:
-    """REQUIRED_SCOPES, plus ``ROUTE_SCOPES[routeKey]`` compared exactly; ``$default`` adds none.
+def request_method(event: Mapping[str, Any]) -> str | None:
+    """``requestContext.http.method``: the request's method, also on an ``ANY`` route."""
+    context = event.get("requestContext")
+    http = context.get("http") if isinstance(context, dict) else None
+    method = http.get("method") if isinstance(http, dict) else None
+    return method if isinstance(method, str) and method else None
 
-    With ROUTE_SCOPES the route key must be one of the identity sources' values: API Gateway
-    caches a simple response per identity-source values and reuses it "for all routes of an
-    API that use the authorizer" unless ``$context.routeKey`` is one of them (Developer Guide,
-    "Caching authorizer responses"). Without it a decision for one route would answer another,
-    so the event is refused (500) before any network call.
+
+def needed_scopes(
+    config: Config, key: str, identity_source: object, method: str | None
+) -> frozenset[str]:
+    """REQUIRED_SCOPES, plus the scopes of the route key united with ``ANY``; ``$default`` none.
+
+    For ``"GET /p"`` the keys ``GET /p`` and ``ANY /p``; for ``"ANY /p"`` the keys ``ANY /p``
+    and ``"<method> /p"`` with the request's method: a table naming ``GET /admin`` is enforced
+    on an API whose only route is ``ANY /admin``, and the reverse. Keys are compared exactly.
+
+    With ROUTE_SCOPES the route key must be the last identity-source value: API Gateway caches
+    a simple response per identity-source values and reuses it "for all routes of an API that
+    use the authorizer" unless ``$context.routeKey`` is one of them (Developer Guide, "Caching
+    authorizer responses"). The values carry no names, so a client's header could equal the
+    route key; the module puts ``$context.routeKey`` last, and only the last value counts.
+    Otherwise a decision for one route could answer another: refused (500) before any call.
     """
     if not config.route_scopes:
         return config.required_scopes
-    if not isinstance(identity_source, list) or key not in identity_source:
+    if not isinstance(identity_source, list) or not identity_source or identity_source[-1] != key:
         raise EventError(NO_ROUTE_KEY)
     needed = set(config.required_scopes)
-    if key != DEFAULT_ROUTE:
-        for entry in config.route_scopes:
-            if entry.key == key:
-                needed |= entry.scopes
+    if key == DEFAULT_ROUTE:
+        return frozenset(needed)
+    verb, _, path = key.partition(" ")
+    if verb == "ANY":
+        if method is None:
+            raise EventError("event has no requestContext.http.method")
+        keys = {key, f"{method} {path}"}
+    else:
+        keys = {key, f"ANY {path}"}
+    for entry in config.route_scopes:
+        if entry.key in keys:
+            needed |= entry.scopes
     return frozenset(needed)
 
 

@@ -69,17 +69,25 @@ def test_active_token_is_authorized_with_the_jwt_in_the_context(
         ("orders:read", "GET /orders", "GET", "/orders", True),
         ("orders:read", "POST /orders", "POST", "/orders", False),
         ("orders:write", "POST /orders", "POST", "/orders", True),
-        # exact route keys: GET /admin needs admin:read only, ANY /admin admin only
-        ("admin:read", "GET /admin", "GET", "/admin", True),
+        # GET /admin needs its own scopes and those of ANY /admin, as on REST APIs
+        ("admin:read", "GET /admin", "GET", "/admin", False),
         ("admin", "GET /admin", "GET", "/admin", False),
+        ("admin admin:read", "GET /admin", "GET", "/admin", True),
+        # ANY /admin needs its own scopes and those of the request's method on /admin
         ("admin", "ANY /admin", "DELETE", "/admin", True),
         ("admin:read", "ANY /admin", "DELETE", "/admin", False),
+        ("admin", "ANY /admin", "GET", "/admin", False),
+        ("admin admin:read", "ANY /admin", "GET", "/admin", True),
+        # a table key for GET /orders holds on an API whose only route is ANY /orders
+        ("read", "ANY /orders", "GET", "/orders", False),
+        ("orders:read", "ANY /orders", "GET", "/orders", True),
+        ("read", "ANY /orders", "PATCH", "/orders", True),
         # unnamed routes and $default need only REQUIRED_SCOPES (none here)
         ("orders:read", "GET /profile", "GET", "/profile", True),
         ("orders:read", "$default", "PUT", "/anything/else", True),
     ],
 )
-def test_each_route_key_is_decided_by_its_own_scopes(
+def test_each_route_is_decided_by_its_key_united_with_any_and_the_method(
     identity: IdentityServer,
     handler_env: Callable[..., None],
     scope: str,
@@ -93,7 +101,8 @@ def test_each_route_key_is_decided_by_its_own_scopes(
     identity.script(jwt_reply({"sub": "alice", "scope": scope}))
     # WHEN the token calls a route
     response = call(route_key, method, path)
-    # THEN isAuthorized follows that route key's scopes; a refusal carries no context
+    # THEN isAuthorized follows the scopes of the route key, of "ANY p" or "<method> p", and a
+    # refusal carries no context
     assert response["isAuthorized"] is authorized
     if not authorized:
         assert response == {"isAuthorized": False, "context": {}}
@@ -208,6 +217,55 @@ def test_route_scopes_without_the_route_key_among_identity_sources_are_refused(
     assert identity.received == []
     [line] = decisions(capsys.readouterr().out)
     assert (line["outcome"], line["reason"]) == ("error", NO_ROUTE_KEY)
+
+
+def test_a_route_key_that_is_not_the_last_identity_source_is_refused(
+    identity: IdentityServer, handler_env: Callable[..., None]
+) -> None:
+    # GIVEN ROUTE_SCOPES, and identity sources whose values are [a client's header, the token]:
+    # the header "x-route: GET /public" equals the route key, but it is not last
+    handler_env(ROUTE_SCOPES=json.dumps(ROUTES))
+    identity.script(jwt_reply({"sub": "alice", "scope": "read"}))
+    event = http_api_event("Bearer opaque-token", "GET /public", "GET", "/public")
+    event["headers"]["x-route"] = "GET /public"
+    event["identitySource"] = ["GET /public", "Bearer opaque-token"]
+    # WHEN the handler runs
+    with pytest.raises(AuthorizerError) as raised:
+        invoke(event=event)
+    # THEN a 500 before any introspection: only $context.routeKey, last, pins the cached answer
+    assert str(raised.value) == NO_ROUTE_KEY
+    assert identity.received == []
+
+
+def test_payload_format_1_0_is_refused(
+    identity: IdentityServer, handler_env: Callable[..., None], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN an HTTP API authorizer of payload format 1.0, whose event looks like a REST event
+    handler_env(ROUTE_SCOPES=json.dumps(ROUTES))
+    identity.script(jwt_reply({"sub": "alice", "scope": "read"}))
+    event = {
+        "version": "1.0",
+        "type": "REQUEST",
+        "methodArn": f"{API}/live/GET/admin",
+        "identitySource": "Bearer opaque-token",
+        "resource": "/admin",
+        "path": "/admin",
+        "httpMethod": "GET",
+        "headers": {"authorization": "Bearer opaque-token"},
+        "requestContext": {"routeKey": "ANY /admin"},
+    }
+    # WHEN the handler runs
+    with pytest.raises(AuthorizerError) as raised:
+        invoke(event=event)
+    # THEN a 500 that names the payload format, before any introspection
+    message = (
+        "HTTP API payload format version 1.0 is not supported: "
+        "configure the authorizer with payload format 2.0"
+    )
+    assert str(raised.value) == message
+    assert identity.received == []
+    [line] = decisions(capsys.readouterr().out)
+    assert (line["outcome"], line["reason"]) == ("error", message)
 
 
 @pytest.mark.parametrize(

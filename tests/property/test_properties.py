@@ -384,7 +384,7 @@ def test_route_decision_depends_on_the_route_never_on_the_path_spelling(
     ),
     method=st.sampled_from(ROUTE_METHODS),
 )
-def test_http_api_is_authorized_iff_granted_covers_what_the_route_key_needs(
+def test_http_api_is_authorized_iff_granted_covers_the_route_key_united_with_any(
     table: dict[str, frozenset[str]],
     required: frozenset[str],
     granted: frozenset[str],
@@ -403,10 +403,13 @@ def test_http_api_is_authorized_iff_granted_covers_what_the_route_key_needs(
     path = template.replace("{proxy+}", "a/b").replace("{id}", "7")
     request = http_api_event("Bearer token", route_key, method, path)
     response = decide.authorize(request, request_id="r", deadline=time.monotonic() + 10)
-    # THEN isAuthorized exactly when granted covers REQUIRED_SCOPES and that key's own scopes
-    needed = required | (
-        frozenset() if route_key == "$default" else table.get(route_key, frozenset())
-    )
+    # THEN isAuthorized exactly when granted covers REQUIRED_SCOPES, the key's own scopes, and
+    # those of "ANY p" (for "M p") or of "<request method> p" (for "ANY p"), as on REST APIs
+    needed = required
+    if route_key != "$default":
+        verb, template = route_key.split(" ")
+        other = f"{method} {template}" if verb == "ANY" else f"ANY {template}"
+        needed |= table.get(route_key, frozenset()) | table.get(other, frozenset())
     event("authorized" if needed <= granted else "refused")
     assert response["isAuthorized"] is (needed <= granted)
     assert ("Authorization" in response["context"]) is (needed <= granted)

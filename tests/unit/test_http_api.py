@@ -13,6 +13,7 @@ from phantom_token.http_api import (
     NO_ROUTE_KEY,
     is_http_api_event,
     needed_scopes,
+    request_method,
     route_key,
     simple_response,
 )
@@ -53,14 +54,34 @@ def test_the_fixture_is_a_payload_2_event_with_its_route_key() -> None:
         (load_event("http_api_request"), True),
         (load_event("request"), False),
         (load_event("token"), False),
-        ({**load_event("http_api_request"), "version": "1.0"}, False),
-        ({**load_event("http_api_request"), "version": 2.0}, False),
+        ({**load_event("http_api_request"), "version": "1.0"}, True),
+        ({**load_event("http_api_request"), "version": 2.0}, True),
     ],
     ids=["v2", "rest-request", "rest-token", "v1.0", "number"],
 )
-def test_only_version_2_0_is_an_http_api_event(event: dict[str, Any], expected: bool) -> None:
-    # GIVEN an event; WHEN detected; THEN only the string "2.0" selects the HTTP API path
+def test_an_event_with_a_version_is_an_http_api_event(
+    event: dict[str, Any], expected: bool
+) -> None:
+    # GIVEN an event; WHEN detected; THEN any "version" selects the HTTP API path (REST has none)
     assert is_http_api_event(event) is expected
+
+
+@pytest.mark.parametrize(
+    ("version", "shown"),
+    [("1.0", "1.0"), (2.0, "2.0"), ("2", "2"), ("", ""), (None, "None"), ("x" * 50, "x" * 20)],
+)
+def test_a_payload_format_other_than_2_0_is_refused(version: object, shown: str) -> None:
+    # GIVEN an HTTP API event of payload format 1.0 (REST-like: methodArn, httpMethod, resource)
+    # or any "version" that is not the string "2.0"
+    event = {**load_event("http_api_request"), "version": version}
+    # WHEN its route key is read
+    # THEN an EventError (500) that names the payload format, never a REST-style reading
+    with pytest.raises(EventError) as raised:
+        route_key(event)
+    assert str(raised.value) == (
+        f"HTTP API payload format version {shown} is not supported: "
+        "configure the authorizer with payload format 2.0"
+    )
 
 
 @pytest.mark.parametrize(
@@ -129,45 +150,87 @@ def test_comma_joined_duplicate_headers_are_not_a_bearer_token(header: str) -> N
 
 
 @pytest.mark.parametrize(
-    ("key", "needed"),
+    ("key", "method", "needed"),
     [
-        ("GET /orders", {"base", "orders:read"}),
-        ("POST /orders", {"base", "orders:write"}),
-        # exact: GET /admin is its own route, ANY /admin another one (no union)
-        ("GET /admin", {"base", "admin:read"}),
-        ("ANY /admin", {"base", "admin"}),
-        ("POST /admin", {"base"}),
-        ("GET /files/{proxy+}", {"base", "files"}),
+        ("GET /orders", "GET", {"base", "orders:read"}),
+        ("POST /orders", "POST", {"base", "orders:write"}),
+        # GET /admin needs its own scopes and those of ANY /admin, as on REST APIs
+        ("GET /admin", "GET", {"base", "admin", "admin:read"}),
+        # ANY /admin needs its own scopes and those of the request's method on that path
+        ("ANY /admin", "GET", {"base", "admin", "admin:read"}),
+        ("ANY /admin", "DELETE", {"base", "admin"}),
+        ("POST /admin", "POST", {"base", "admin"}),
+        # a table key for GET on a path whose only route is ANY is still enforced
+        ("ANY /orders", "GET", {"base", "orders:read"}),
+        ("ANY /orders", "PATCH", {"base"}),
+        ("GET /files/{proxy+}", "GET", {"base", "files"}),
+        ("ANY /files/{proxy+}", "GET", {"base", "files"}),
         # no normalisation: a spelling API Gateway never sends matches nothing
-        ("get /orders", {"base"}),
-        ("GET /orders/", {"base"}),
-        ("GET /profile", {"base"}),
-        ("$default", {"base"}),
+        ("get /orders", "GET", {"base"}),
+        ("GET /orders/", "GET", {"base"}),
+        ("ANY /orders", "get", {"base"}),
+        ("GET /profile", "GET", {"base"}),
+        ("$default", "GET", {"base"}),
     ],
 )
-def test_route_key_is_compared_exactly(
-    make_config: Callable[..., Config], key: str, needed: set[str]
+def test_route_key_is_united_with_any_and_with_the_request_method(
+    make_config: Callable[..., Config], key: str, method: str, needed: set[str]
 ) -> None:
     # GIVEN REQUIRED_SCOPES=base and the route table
     config = make_config(REQUIRED_SCOPES="base", ROUTE_SCOPES=ROUTES)
-    # WHEN the scopes of a route key are asked (the route key among the identity sources)
-    # THEN REQUIRED_SCOPES plus the scopes of that exact key
-    assert needed_scopes(config, key, ["Bearer t", key]) == needed
+    # WHEN the scopes of a route key are asked for a request of that method
+    # THEN REQUIRED_SCOPES, the key's scopes, and those of "ANY p" or "<method> p": the same
+    # union REST makes, so that one table means the same on both kinds of API
+    assert needed_scopes(config, key, ["Bearer t", key], method) == needed
+
+
+@pytest.mark.parametrize(
+    "request_context",
+    [None, {}, {"http": None}, {"http": {}}, {"http": {"method": ""}}, {"http": {"method": 7}}],
+)
+def test_an_any_route_without_the_request_method_is_refused(
+    make_config: Callable[..., Config], request_context: object
+) -> None:
+    # GIVEN ROUTE_SCOPES, and an ANY route event without a readable requestContext.http.method
+    config = make_config(ROUTE_SCOPES=ROUTES)
+    event = {**http_api_event("Bearer t", "ANY /admin", "GET", "/admin")}
+    event["requestContext"] = request_context
+    # WHEN the scopes of ANY /admin are asked
+    # THEN an EventError (500): the method's own scopes cannot be known
+    with pytest.raises(EventError) as raised:
+        needed_scopes(config, "ANY /admin", event["identitySource"], request_method(event))
+    assert str(raised.value) == "event has no requestContext.http.method"
+
+
+def test_the_request_method_is_read_from_the_request_context() -> None:
+    # GIVEN an event for a DELETE routed to ANY /admin; WHEN read; THEN its method is DELETE
+    event = http_api_event("Bearer t", "ANY /admin", "DELETE", "/admin")
+    assert request_method(event) == "DELETE"
 
 
 @pytest.mark.parametrize(
     "identity_source",
-    [["Bearer t"], [], None, "Bearer t,GET /orders", ["Bearer t", "GET /admin"]],
+    [
+        ["Bearer t"],
+        [],
+        None,
+        "Bearer t,GET /orders",
+        ["Bearer t", "GET /admin"],
+        # the route key's value, but not last: a client-controlled identity source (a header
+        # "x-route: GET /orders") can hold it; the module puts $context.routeKey last
+        ["GET /orders", "Bearer t"],
+        ["Bearer t", "GET /orders", "GET /public"],
+    ],
 )
-def test_route_scopes_need_the_route_key_among_the_identity_sources(
+def test_route_scopes_need_the_route_key_as_the_last_identity_source(
     make_config: Callable[..., Config], identity_source: object
 ) -> None:
-    # GIVEN ROUTE_SCOPES, and an event whose identity sources do not hold its route key
+    # GIVEN ROUTE_SCOPES, and an event whose last identity source is not its route key
     config = make_config(ROUTE_SCOPES=ROUTES)
     # WHEN the scopes of GET /orders are asked
     # THEN it is refused (500): a cached answer would be reused on every route
     with pytest.raises(EventError) as raised:
-        needed_scopes(config, "GET /orders", identity_source)
+        needed_scopes(config, "GET /orders", identity_source, "GET")
     assert str(raised.value) == NO_ROUTE_KEY
 
 
@@ -176,8 +239,9 @@ def test_without_route_scopes_the_identity_sources_do_not_matter(
 ) -> None:
     # GIVEN only REQUIRED_SCOPES; WHEN any route asks; THEN REQUIRED_SCOPES, whatever the keys
     config = make_config(REQUIRED_SCOPES="read")
-    assert needed_scopes(config, "GET /orders", ["Bearer t"]) == {"read"}
-    assert needed_scopes(config, "$default", None) == {"read"}
+    assert needed_scopes(config, "GET /orders", ["Bearer t"], "GET") == {"read"}
+    assert needed_scopes(config, "$default", None, None) == {"read"}
+    assert needed_scopes(config, "ANY /orders", ["Bearer t"], None) == {"read"}
 
 
 # ----- the simple response -----------------------------------------------------------------

@@ -51,6 +51,9 @@ _QUOTED_STRING = r'"(?:[\t\x20\x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t\x20-\x7e\x8
 _PARAMETER = rf"{_TCHARS}=(?:{_TCHARS}|{_QUOTED_STRING})"
 _MEDIA_TYPE = re.compile(rf"[ \t]*({_TCHARS}/{_TCHARS})(?:[ \t]*;[ \t]*(?:{_PARAMETER})?)*[ \t]*")
 _CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,8})[ \t]*(?:;[\t\x20-\x7e\x80-\xff]*)?")
+# Content-Length, max-age and Retry-After past this many digits are malformed: they mean nothing
+# a server could intend, and int() refuses strings of more than 4300 digits with a ValueError.
+_MAX_DIGITS = 19
 
 
 class HttpResponse(NamedTuple):
@@ -355,7 +358,7 @@ def _content_length(value: str) -> int:
     if len(values) != 1:
         raise IntrospectionError("introspection response has conflicting Content-Length values")
     (text,) = values
-    if not (text.isascii() and text.isdigit()):
+    if not _is_number(text):
         raise IntrospectionError("introspection response has an invalid Content-Length")
     length = int(text)
     if length > MAX_RESPONSE_BYTES:
@@ -447,7 +450,12 @@ def retry_after_seconds(value: str | None) -> int | None:
     if value is None:
         return None
     text = value.strip()
-    return int(text) if text.isascii() and text.isdigit() else None
+    return int(text) if _is_number(text) else None
+
+
+def _is_number(text: str) -> bool:
+    """1 to 19 ASCII digits (RFC 9110 1*DIGIT, bounded): safe for int(), never a sign or ``_``."""
+    return 0 < len(text) <= _MAX_DIGITS and text.isascii() and text.isdigit()
 
 
 def post_with_retries(
@@ -510,20 +518,26 @@ def cache_directives(headers: Mapping[str, str]) -> tuple[int | None, bool]:
     """(max-age, no-store) from Cache-Control, all lines together: the most restrictive wins.
 
     The smallest max-age counts; no-store or no-cache anywhere forbids reuse (no-cache allows
-    reuse only after asking again, which is what not caching does); unreadable freshness too.
+    reuse only after asking again, which is what not caching does); so does a max-age whose
+    value is not 1 to 19 digits (whitespace around the name and the value aside).
     """
     max_age: int | None = None
     no_store = False
     for directive in headers.get("cache-control", "").lower().split(","):
-        name, _, value = directive.strip().partition("=")
+        name, _, value = directive.partition("=")
+        # Whitespace around the name or the value must not hide a max-age=0 (it would be
+        # cached for the full TTL): strip both.
+        name, value = name.strip(), value.strip()
         if name in ("no-store", "no-cache"):
             no_store = True
         elif name == "max-age":
-            text = value.strip('"')
-            if not (text.isascii() and text.isdigit()):
+            # RFC 9111 5.2: the token form, or a quoted string (recipients accept both).
+            if len(value) >= 2 and value[0] == value[-1] == '"':
+                value = value[1:-1]
+            if not _is_number(value):
                 no_store = True  # RFC 9111 1.2.2 delta-seconds is digits only
                 continue
-            max_age = int(text) if max_age is None else min(max_age, int(text))
+            max_age = int(value) if max_age is None else min(max_age, int(value))
     return max_age, no_store
 
 

@@ -81,7 +81,20 @@ def test_cache_disabled(identity: IdentityServer, handler_env: Callable[..., Non
     assert len(identity.received) == 2
 
 
-@pytest.mark.parametrize("cache_control", ["no-store", "no-cache", "max-age=0", "max-age=x"])
+@pytest.mark.parametrize(
+    "cache_control",
+    [
+        "no-store",
+        "no-cache",
+        "max-age=0",
+        "max-age = 0",
+        "max-age =0",
+        "max-age= 0",
+        "max-age=x",
+        'max-age="60',
+        pytest.param("max-age=1" + "0" * 5000, id="max-age=<5001 digits>"),
+    ],
+)
 def test_uncacheable_answers_are_not_reused(
     identity: IdentityServer, handler_env: Callable[..., None], cache_control: str
 ) -> None:

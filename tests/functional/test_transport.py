@@ -330,6 +330,20 @@ def test_retry_after_past_the_deadline_fails_at_once(
     assert decisions(capsys) == [failed(message)]
 
 
+def test_a_retry_after_of_thousands_of_digits_is_ignored(
+    raw_server: StartServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a server that answers 503 once with a Retry-After past Python's int-string limit
+    server = raw_server(busy_once("1" + "0" * 5000), INTROSPECTION_RETRIES="1")
+    # WHEN a token is introspected
+    subject = principal("token-a")
+    # THEN the Retry-After was ignored (no "internal error (ValueError)"): the retry waited the
+    # jittered backoff and succeeded
+    assert subject == "for-token-a"
+    assert len(server.requests) == 2
+    assert decisions(capsys) == [allowed("token-a")]
+
+
 # ----- repeated and conflicting headers ----------------------------------------------------
 
 
@@ -422,6 +436,27 @@ def test_conflicting_content_lengths_are_never_allowed(
         return
     message = error_of("token-a")
     assert message == "introspection response has conflicting Content-Length values"
+    assert decisions(capsys) == [failed(message)]
+
+
+def test_a_content_length_of_thousands_of_digits_is_an_invalid_content_length(
+    raw_server: StartServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN answers whose Content-Length is the body's length after 4999 leading zeros
+    def script(peer: Peer) -> None:
+        while (request := peer.read_request()) is not None:
+            body = phantom_jwt(subject_for(request.token)).encode()
+            headers = [
+                ("Content-Type", "application/jwt"),
+                ("Content-Length", "0" * 4999 + str(len(body))),
+            ]
+            peer.send(response(200, body, headers, content_length=False))
+
+    raw_server(script)
+    # WHEN a token is introspected
+    message = error_of("token-a")
+    # THEN an error naming the header, not "internal error (ValueError)"
+    assert message == "introspection response has an invalid Content-Length"
     assert decisions(capsys) == [failed(message)]
 
 

@@ -349,6 +349,11 @@ def test_retry_after_on_the_last_attempt_is_not_waited_for() -> None:
         ("\u0663", None),
         ("1, 2", None),
         ("Wed, 21 Oct 2015 07:28:00 GMT", None),
+        # past 19 digits a number is no delay anyone means: ignored, never a ValueError from
+        # Python's int-string limit (4300 digits)
+        ("9" * 19, 9_999_999_999_999_999_999),
+        ("1" * 20, None),
+        pytest.param("1" + "0" * 5000, None, id="5001-digits"),
     ],
 )
 def test_retry_after_seconds(value: str | None, seconds: int | None) -> None:
@@ -379,8 +384,26 @@ def test_unexpected_exceptions_are_not_swallowed() -> None:
         ("max-age=60", (60, False)),
         ("public, MAX-AGE=120", (120, False)),
         ('max-age="30"', (30, False)),
-        ("max-age = 30", (None, False)),
+        # whitespace around the name and the value does not hide a max-age
+        ("max-age = 30", (30, False)),
+        ("max-age = 0", (0, False)),
+        ("max-age =0", (0, False)),
+        ("max-age= 0", (0, False)),
+        (" max-age=0 ", (0, False)),
         ("max-age=0", (0, False)),
+        # a max-age whose value is not delta-seconds (digits only) forbids reuse
+        ("max-age", (None, True)),
+        ("max-age=", (None, True)),
+        ('max-age=""', (None, True)),
+        ('max-age="30', (None, True)),
+        ('max-age=30"', (None, True)),
+        ("max-age=3 0", (None, True)),
+        ("max-age=" + "9" * 19, (9_999_999_999_999_999_999, False)),
+        ("max-age=" + "1" * 20, (None, True)),
+        pytest.param("max-age=1" + "0" * 5000, (None, True), id="max-age-5001-digits"),
+        pytest.param(
+            "max-age=60, max-age=1" + "0" * 5000, (60, True), id="max-age-60-and-5001-digits"
+        ),
         ("max-age=-5", (None, True)),
         ("max-age=+5", (None, True)),
         ("max-age=1_0", (None, True)),
@@ -815,6 +838,13 @@ def test_response_framing(
         ([HEAD + b"Content-Length: +5\r\n\r\nhello"], "invalid Content-Length"),
         ([HEAD + b"Content-Length: 0x5\r\n\r\nhello"], "invalid Content-Length"),
         ([HEAD + b"Content-Length: \r\n\r\n"], "invalid Content-Length"),
+        # more than 19 digits: malformed, never a ValueError from Python's int-string limit
+        ([HEAD + b"Content-Length: " + b"1" * 20 + b"\r\n\r\n"], "invalid Content-Length"),
+        (
+            [HEAD + b"Content-Length: " + b"0" * 4999 + b"5\r\n\r\nhello"],
+            "invalid Content-Length",
+        ),
+        ([HEAD + b"Content-Length: " + b"9" * 19 + b"\r\n\r\n"], "larger than 1 MiB"),
         ([HEAD + b"Content-Length: 1048577\r\n\r\n"], "larger than 1 MiB"),
         ([HEAD + b"\r\n" + b"x" * (1 << 20), b"x"], "larger than 1 MiB"),
         (
@@ -827,6 +857,10 @@ def test_response_framing(
         ([HEAD + b"Transfer-Encoding: chunked\r\n\r\n0x5\r\n"], "malformed chunked body"),
         ([HEAD + b"Transfer-Encoding: chunked\r\n\r\n-1\r\n"], "malformed chunked body"),
         ([HEAD + b"Transfer-Encoding: chunked\r\n\r\n123456789\r\n"], "malformed chunked body"),
+        (
+            [HEAD + b"Transfer-Encoding: chunked\r\n\r\n" + b"0" * 5000 + b"5\r\nhello\r\n"],
+            "malformed chunked body",
+        ),
         (
             [HEAD + b"Transfer-Encoding: chunked\r\n\r\n2\r\nhello\r\n0\r\n\r\n"],
             "malformed chunked body",

@@ -139,7 +139,12 @@ def policy_resource(config: Config, method: MethodArn) -> str:
 def authorizer_response(
     config: Config, method: MethodArn, effect: Effect, jwt: str, claims: Mapping[str, Any]
 ) -> AuthorizerResponse:
-    """One statement: the decision on the policy resource, with the principal and the context."""
+    """One statement: the decision on the policy resource, with the principal and the context.
+
+    A Deny's context is empty: a gateway response (403) may map
+    ``$context.authorizer.Authorization``, and the JWT must never reach a refused client.
+    """
+    allow = effect == "Allow"
     return {
         "principalId": principal_id(claims),
         "policyDocument": {
@@ -152,5 +157,5 @@ def authorizer_response(
                 }
             ],
         },
-        "context": authorizer_context(jwt, claims, config.context_claims),
+        "context": authorizer_context(jwt, claims, config.context_claims) if allow else {},
     }

@@ -182,11 +182,12 @@ def test_missing_required_scope_is_an_explicit_stage_deny(
     identity.script(jwt_reply(ALICE))
     # WHEN the handler runs
     response = invoke()
-    # THEN the policy explicitly denies the whole stage (API Gateway answers 403)
-    assert response["principalId"] == "alice"
-    assert response["policyDocument"] == {
-        "Version": "2012-10-17",
-        "Statement": [statement("Deny", STAGE)],
+    # THEN the policy explicitly denies the whole stage (API Gateway answers 403), and the
+    # context is empty: no JWT for a client that was refused
+    assert response == {
+        "principalId": "alice",
+        "policyDocument": {"Version": "2012-10-17", "Statement": [statement("Deny", STAGE)]},
+        "context": {},
     }
 
 
@@ -204,6 +205,7 @@ def test_missing_route_scope_is_an_explicit_deny_of_that_route(
     # THEN each route gets one statement on the stage: Allow, or Deny for the lacking route
     assert allowed["policyDocument"]["Statement"] == [statement("Allow", STAGE)]
     assert denied["policyDocument"]["Statement"] == [statement("Deny", STAGE)]
+    assert denied["context"] == {}
 
 
 # ----- 500: errors never Allow ------------------------------------------------------------

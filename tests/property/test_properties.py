@@ -261,6 +261,8 @@ def test_handler_fails_closed_for_any_header_and_any_answer(
         assert response["context"]["Authorization"] == f"Bearer {outcome.body.decode().strip()}"
         if kind == "request" and method == "DELETE":
             assert "orders:delete" in granted_by(outcome, mode)
+    else:
+        assert response["context"] == {}
     assert all(
         isinstance(value, str | int | float | bool) for value in response["context"].values()
     )

@@ -40,10 +40,12 @@ def deny(*resources: str) -> dict[str, Any]:
 
 
 def response(*statements: dict[str, Any], context: dict[str, Any] | None = None) -> Any:
+    allowed = all(statement["Effect"] == "Allow" for statement in statements)
+    default = {"Authorization": f"Bearer {JWT}", "sub": "alice", "scope": "read"}
     return {
         "principalId": "alice",
         "policyDocument": {"Version": "2012-10-17", "Statement": list(statements)},
-        "context": context or {"Authorization": f"Bearer {JWT}", "sub": "alice", "scope": "read"},
+        "context": (default if allowed else {}) if context is None else context,
     }
 
 
@@ -272,18 +274,34 @@ def test_policy_is_one_statement_on_the_stage_or_the_exact_method(
     assert built == response(statement)
 
 
-@pytest.mark.parametrize("effect", ["Allow", "Deny"])
-def test_response_carries_principal_and_context_either_way(
-    make_config: Callable[..., Config], effect: Effect
+def test_allow_carries_principal_and_context(make_config: Callable[..., Config]) -> None:
+    # GIVEN a token with a client_id and no sub, and the default CONTEXT_CLAIMS
+    claims = {"client_id": "web", "scope": ["read", "write"], "email": "a@example.com"}
+    # WHEN an Allow is built
+    built = authorizer_response(make_config(), ORDERS, "Allow", JWT, claims)
+    # THEN the principal is the client and the context holds the JWT and the default claims
+    assert built == {
+        "principalId": "web",
+        "policyDocument": {"Version": "2012-10-17", "Statement": [allow(STAGE)]},
+        "context": {
+            "Authorization": f"Bearer {JWT}",
+            "client_id": "web",
+            "scope": '["read","write"]',
+        },
+    }
+
+
+def test_deny_carries_the_principal_and_an_empty_context(
+    make_config: Callable[..., Config],
 ) -> None:
     # GIVEN a token with a client_id and no sub, and the default CONTEXT_CLAIMS
     claims = {"client_id": "web", "scope": ["read", "write"], "email": "a@example.com"}
-    # WHEN the response is built
-    built = authorizer_response(make_config(), ORDERS, effect, JWT, claims)
-    # THEN the principal is the client and the context holds the JWT and the default claims
-    assert built["principalId"] == "web"
-    assert built["context"] == {
-        "Authorization": f"Bearer {JWT}",
-        "client_id": "web",
-        "scope": '["read","write"]',
+    # WHEN a Deny is built
+    built = authorizer_response(make_config(), ORDERS, "Deny", JWT, claims)
+    # THEN the context is empty: a gateway response mapping $context.authorizer.Authorization
+    # must never hand the JWT to the client it refused
+    assert built == {
+        "principalId": "web",
+        "policyDocument": {"Version": "2012-10-17", "Statement": [deny(STAGE)]},
+        "context": {},
     }

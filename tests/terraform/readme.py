@@ -39,6 +39,8 @@ READMES = {
     "modules/gateway-responses/README.md": "modules/gateway-responses",
     "modules/rest-api-authorizer/README.md": "modules/rest-api-authorizer",
     "modules/protected-method/README.md": "modules/protected-method",
+    "modules/http-api-authorizer/README.md": "modules/http-api-authorizer",
+    "modules/http-api-route/README.md": "modules/http-api-route",
 }
 INPUTS_HEADER = (
     "| Name | Description | Type | Default | Required |",

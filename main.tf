@@ -35,11 +35,13 @@ locals {
       trimsuffix(trimprefix(trimsuffix(segment, "}"), "{"), "+") if startswith(segment, "{")
     ]
   }
+  # REST API methods only: an HTTP API route needs no resource (http_api.tf). A route without
+  # resource is left out here and refused by a precondition (outputs.tf).
   routes = {
     for key, route in var.routes : key => {
       http_method   = split(" ", key)[0]
-      resource_id   = route.resource.id
-      resource_path = route.resource.path
+      resource_id   = try(route.resource.id, null)
+      resource_path = try(route.resource.path, null)
       integration = merge(route.integration, {
         request_parameters = merge(
           { for name in local._route_path_parameters[key] : "integration.request.path.${name}" => "method.request.path.${name}" },
@@ -51,6 +53,8 @@ locals {
         try(route.request_parameters, {}),
       )
     }
+    # keys(), not the id: the id is unknown at plan, and for_each needs known keys.
+    if var.rest_api != null && contains(try(keys(route), []), "resource")
   }
 
   # The submodules take typed objects; attributes left out become null and take their defaults.
@@ -84,6 +88,7 @@ module "function" {
 
 module "authorizer" {
   source = "./modules/rest-api-authorizer"
+  count  = var.rest_api == null ? 0 : 1
 
   name     = var.name
   rest_api = var.rest_api
@@ -115,6 +120,6 @@ module "routes" {
   }
   authorizer = {
     context_key = local.context_key
-    id          = module.authorizer.authorizer_id
+    id          = module.authorizer[0].authorizer_id
   }
 }

@@ -16,3 +16,9 @@ moved {
   from = aws_api_gateway_gateway_response.this["AUTHORIZER_FAILURE"]
   to   = module.gateway_responses[0].aws_api_gateway_gateway_response.this["AUTHORIZER_FAILURE"]
 }
+
+# The REST API authorizer became optional (an HTTP API may be protected instead).
+moved {
+  from = module.authorizer
+  to   = module.authorizer[0]
+}

@@ -9,25 +9,58 @@ output "authorizer_context_key" {
     condition     = !(try(var.authorizer.type, null) == "TOKEN" && length(local.route_scopes) > 0)
     error_message = "authorizer.type = \"TOKEN\" cannot enforce per-route scopes (${join(", ", keys(local.route_scopes))}): API Gateway would cache one decision per token for every route. Leave authorizer.type unset, or set \"REQUEST\"."
   }
+
+  precondition {
+    condition     = (var.rest_api == null) != (var.http_api == null)
+    error_message = "Set exactly one of rest_api (an aws_api_gateway_rest_api) and http_api (an aws_apigatewayv2_api): ${var.rest_api == null ? "neither is set" : "both are set"}. Use one module instance per API."
+  }
+
+  precondition {
+    condition     = var.rest_api == null || alltrue([for key, route in var.routes : try(route.resource.id != null && route.resource.path != null, false)])
+    error_message = "Every route of a REST API needs resource: the aws_api_gateway_resource of its path (or { id, path }), whose path must be the key's. Missing or without id and path: ${join(", ", [for key, route in var.routes : "routes[${jsonencode(key)}].resource" if !try(route.resource.id != null && route.resource.path != null, false)])}."
+  }
+
+  precondition {
+    condition     = var.http_api == null || length(local.http_api_route_misfits) == 0
+    error_message = "With http_api, routes take scopes and integration (uri, http_method, request_parameters, timeout_milliseconds, connection_id) only. Not for an HTTP API: ${join("; ", local.http_api_route_misfits)}."
+  }
+
+  precondition {
+    condition     = var.http_api == null || length(local.http_api_authorizer_misfits) == 0
+    error_message = "With http_api, authorizer takes result_ttl_seconds, context_claims and policy_resource only. Not for an HTTP API: ${join("; ", local.http_api_authorizer_misfits)}."
+  }
 }
 
 output "authorizer_id" {
-  description = "ID of the API Gateway authorizer, for `aws_api_gateway_method.authorizer_id` with `authorization = \"CUSTOM\"`."
-  value       = module.authorizer.authorizer_id
-
+  description = "ID of the API Gateway authorizer, for `aws_api_gateway_method.authorizer_id` with `authorization = \"CUSTOM\"` (REST API), or `aws_apigatewayv2_route.authorizer_id` with `authorization_type = \"CUSTOM\"` (HTTP API)."
+  value = (
+    var.http_api == null
+    ? one(module.authorizer[*].authorizer_id)
+    : one(module.http_api_authorizer[*].authorizer_id)
+  )
 }
 
 output "deployment_trigger" {
-  description = "A hash of the authorizer, the protected methods and the gateway responses: put it in `aws_api_gateway_deployment.triggers` (with `create_before_destroy`) so the stage redeploys when they change."
-  value = sha1(jsonencode([
-    module.authorizer.deployment_trigger,
+  description = "REST API only (null with `http_api`): a hash of the authorizer, the protected methods and the gateway responses: put it in `aws_api_gateway_deployment.triggers` (with `create_before_destroy`) so the stage redeploys when they change. An HTTP API stage with `auto_deploy = true` deploys changes itself; otherwise redeploy it."
+  value = var.rest_api == null ? null : sha1(jsonencode([
+    one(module.authorizer[*].deployment_trigger),
     { for key, route in module.routes : key => route.deployment_trigger },
     [for responses in module.gateway_responses : responses.deployment_trigger],
   ]))
 }
 
+output "http_api_jwt_header" {
+  description = "HTTP API only (null otherwise): the request header in which integrations forward \"Bearer <jwt>\" upstream. The upstream reads the JWT there and ignores `Authorization`, which still carries the client's opaque token."
+  value       = try(var.http_api.jwt_header, null)
+}
+
+output "http_api_request_parameters" {
+  description = "HTTP API only (null otherwise): the integration `request_parameters` that forward the JWT upstream in `http_api_jwt_header`; merge them into `aws_apigatewayv2_integration`s you write yourself."
+  value       = local.http_api_request_parameters
+}
+
 output "integration_request_parameters" {
-  description = "The integration `request_parameters` that forward the JWT upstream; merge them into integrations you write yourself."
+  description = "REST API: the integration `request_parameters` that forward the JWT upstream in `Authorization`; merge them into `aws_api_gateway_integration`s you write yourself (see `http_api_request_parameters` for an HTTP API)."
   value       = { "integration.request.header.Authorization" = "context.authorizer.${local.context_key}" }
 }
 

@@ -190,6 +190,36 @@ variable "gateway_responses" {
   }
 }
 
+variable "http_api" {
+  description = "The HTTP API (API Gateway v2) to protect: its `id` and `execution_arn` (attributes of `aws_apigatewayv2_api`), and `jwt_header` (default `X-Phantom-Token`): the request header that carries \"Bearer <jwt>\" upstream, because HTTP APIs reserve `Authorization` for parameter mapping. The upstream reads the JWT there and ignores `Authorization`, which still holds the client's opaque token. Set exactly one of `rest_api` and `http_api`."
+  type = object({
+    execution_arn = string
+    id            = string
+    jwt_header    = optional(string, "X-Phantom-Token")
+  })
+  default = null
+
+  validation {
+    condition     = var.http_api == null || try(can(regex("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", var.http_api.jwt_header)), false)
+    error_message = "http_api.jwt_header must be an HTTP header name (an RFC 9110 token: letters, digits and !#$%&'*+.^_`|~-)."
+  }
+
+  validation {
+    condition     = var.http_api == null || try(lower(var.http_api.jwt_header) != "authorization", true)
+    error_message = "http_api.jwt_header cannot be Authorization: HTTP APIs reserve it for parameter mapping, so the JWT cannot replace the client's opaque token there. Keep the default X-Phantom-Token (or another header) and have the upstream read the JWT from it."
+  }
+
+  validation {
+    # The headers API Gateway reserves for HTTP API parameter mapping (Authorization above):
+    # https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-parameter-mapping.html#http-api-mapping-reserved-headers
+    condition = var.http_api == null || try(alltrue([
+      !contains(["connection", "content-encoding", "content-length", "content-location", "forwarded", "keep-alive", "origin", "proxy-authenticate", "proxy-authorization", "te", "trailers", "transfer-encoding", "upgrade", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "via"], lower(var.http_api.jwt_header)),
+      length([for prefix in ["access-control-", "apigw-", "x-amz-", "x-amzn-"] : prefix if startswith(lower(var.http_api.jwt_header), prefix)]) == 0,
+    ]), true)
+    error_message = "http_api.jwt_header must not be a header API Gateway reserves for HTTP API parameter mapping (Connection, Content-Encoding, Content-Length, Content-Location, Forwarded, Keep-Alive, Origin, Proxy-Authenticate, Proxy-Authorization, TE, Trailers, Transfer-Encoding, Upgrade, Via, X-Forwarded-For, X-Forwarded-Host, X-Forwarded-Proto, access-control-*, apigw-*, x-amz-*, x-amzn-*): got ${jsonencode(try(var.http_api.jwt_header, null))}."
+  }
+}
+
 variable "iam" {
   description = "The function's IAM role. By default the module creates one named after `name` with a unique suffix (IAM is global: the same configuration applied in two regions must not collide), allowed to write its log group and read the one secret. `role_name` (a fixed name), `role_path`, `permissions_boundary_arn`; or `existing_role_arn` to bring your own role: the module then creates and attaches nothing, and the role must grant what the README lists. Unknown attributes are rejected."
   type        = any
@@ -305,16 +335,16 @@ variable "name" {
 }
 
 variable "rest_api" {
-  description = "The REST API to protect: its `id` and `execution_arn` (attributes of `aws_api_gateway_rest_api`)."
+  description = "The REST API to protect: its `id` and `execution_arn` (attributes of `aws_api_gateway_rest_api`). Set exactly one of `rest_api` and `http_api`."
   type = object({
     execution_arn = string
     id            = string
   })
-  nullable = false
+  default = null
 }
 
 variable "routes" {
-  description = "Methods this module creates behind the authorizer, keyed \"METHOD /path\" (METHOD GET, POST, PUT, PATCH, DELETE, HEAD or ANY; the path exactly as API Gateway holds it: `/orders/{id}`, a final `{proxy+}`, no trailing slash). `resource`: the API Gateway resource of that path (`aws_api_gateway_resource.<name>`, or `{ id, path }`); its path must equal the key's. `scopes` (required: `[]` means nothing beyond `scopes.required`): what the route needs. `integration`: the HTTP backend (`uri`, `type` HTTP_PROXY or HTTP, `http_method`, `request_parameters`, `timeout_milliseconds`, `connection_id`); plain `http://` only to loopback or through a VPC link; path parameters are mapped for you. `request_parameters`: extra method request parameters. Unknown attributes are rejected."
+  description = "Methods this module creates behind the authorizer, keyed \"METHOD /path\" (METHOD GET, POST, PUT, PATCH, DELETE, HEAD or ANY; the path exactly as API Gateway holds it: `/orders/{id}`, a final `{proxy+}`, no trailing slash). `resource` (REST API only, required there; refused with `http_api`): the API Gateway resource of that path (`aws_api_gateway_resource.<name>`, or `{ id, path }`); its path must equal the key's. `scopes` (required: `[]` means nothing beyond `scopes.required`): what the route needs. `integration`: the HTTP backend (`uri`, `type` HTTP_PROXY or HTTP, `http_method`, `request_parameters`, `timeout_milliseconds`, `connection_id`); plain `http://` only to loopback or through a VPC link; path parameters are mapped for you. With `http_api`: an HTTP_PROXY integration (no `type = \"HTTP\"`), `request_parameters` in HTTP API syntax (`append|overwrite|remove:header.<name>`), `timeout_milliseconds` up to 30000, `uri` may name the route's path variables (`https://backend/orders/{id}`). `request_parameters`: extra method request parameters (REST API only). Unknown attributes are rejected."
   type        = any
   default     = {}
   nullable    = false
@@ -343,13 +373,6 @@ variable "routes" {
       try(length(route.scopes) >= 0 && alltrue([for scope in route.scopes : can(regex("^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$", scope))]), false)
     ])
     error_message = "Every route needs scopes: a list of RFC 6749 scope tokens, or [] for nothing beyond scopes.required (so that a misspelt attribute cannot leave a route open). Missing or invalid: ${join(", ", [for key, route in var.routes : "routes[${jsonencode(key)}].scopes" if !try(length(route.scopes) >= 0 && alltrue([for scope in route.scopes : can(regex("^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$", scope))]), false)])}."
-  }
-
-  validation {
-    condition = alltrue([
-      for key, route in var.routes : try(route.resource.id != null && route.resource.path != null, false)
-    ])
-    error_message = "Every route needs resource: the aws_api_gateway_resource of its path (or { id, path }), whose path must be the key's. Missing or without id and path: ${join(", ", [for key, route in var.routes : "routes[${jsonencode(key)}].resource" if !try(route.resource.id != null && route.resource.path != null, false)])}."
   }
 
   validation {

@@ -50,7 +50,7 @@ LAMBDA_ENVIRONMENT = frozenset(
 JWT_HEADER = "integration.request.header.Authorization"
 JWT_SOURCE = "context.authorizer.Authorization"
 PACKAGE = REPO_ROOT / "lambda" / "dist" / "phantom-token-authorizer.zip"
-AUTHORIZER = "module.phantom_token.module.authorizer.aws_api_gateway_authorizer.this"
+AUTHORIZER = "module.phantom_token.module.authorizer[0].aws_api_gateway_authorizer.this"
 
 
 def _environment(plan: Plan) -> dict[str, str]:
@@ -167,7 +167,7 @@ def test_bearer_validation_expression(minimal_plan: Plan, header: str, accepted:
 
 
 def test_lambda_permission_is_scoped_to_the_authorizer(complete_plan: Plan) -> None:
-    address = "module.phantom_token.module.authorizer.aws_lambda_permission.this"
+    address = "module.phantom_token.module.authorizer[0].aws_lambda_permission.this"
     permission = complete_plan.values(address)
 
     assert permission["principal"] == "apigateway.amazonaws.com"
@@ -209,7 +209,7 @@ def test_protected_methods_use_the_authorizer(planned: Callable[[str], Plan], ro
         assert plan.references(address, "authorizer_id")[0] == "var.authorizer.id", address
         module_path = address.rsplit(".aws_api_gateway_method.", 1)[0]
         call = plan.module_call(module_path)["expressions"]["authorizer"]
-        assert "module.authorizer.authorizer_id" in call["references"], address
+        assert "module.authorizer[0].authorizer_id" in call["references"], address
 
 
 def test_complete_routes(complete_plan: Plan) -> None:

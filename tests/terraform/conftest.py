@@ -102,3 +102,8 @@ def minimal_plan(planned: Callable[[str], Plan]) -> Plan:
 @pytest.fixture(scope="session")
 def full_plan(planned: Callable[[str], Plan]) -> Plan:
     return planned("tests/terraform/fixtures/full")
+
+
+@pytest.fixture(scope="session")
+def http_api_plan(planned: Callable[[str], Plan]) -> Plan:
+    return planned("examples/http-api")

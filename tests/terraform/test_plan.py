@@ -11,19 +11,21 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from phantom_token.config import load_config
-from tests.support.terraform import REPO_ROOT
+from tests.support.terraform import REPO_ROOT, write_aws_override
 from tests.terraform.inventory import load_inventory, regenerate_command
+from tests.terraform.plan import Plan
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from tests.terraform.plan import Plan
+    from tests.support.terraform import TerraformWorkdir
 
 pytestmark = pytest.mark.plan
 
 ROOTS = (
     "examples/complete",
     "examples/existing-api",
+    "examples/http-api",
     "examples/shared-function",
     "tests/terraform/fixtures/minimal",
     "tests/terraform/fixtures/full",
@@ -51,6 +53,12 @@ JWT_HEADER = "integration.request.header.Authorization"
 JWT_SOURCE = "context.authorizer.Authorization"
 PACKAGE = REPO_ROOT / "lambda" / "dist" / "phantom-token-authorizer.zip"
 AUTHORIZER = "module.phantom_token.module.authorizer[0].aws_api_gateway_authorizer.this"
+HTTP_API_AUTHORIZER = (
+    "module.phantom_token.module.http_api_authorizer[0].aws_apigatewayv2_authorizer.this"
+)
+HTTP_API_PERMISSION = (
+    "module.phantom_token.module.http_api_authorizer[0].aws_lambda_permission.this"
+)
 
 
 def _environment(plan: Plan) -> dict[str, str]:
@@ -597,3 +605,145 @@ def test_root_outputs_for_hand_wired_methods(minimal_plan: Plan) -> None:
     assert outputs["integration_request_parameters"] == {JWT_HEADER: JWT_SOURCE}
     assert outputs["lambda_function_name"] == "minimal"
     assert outputs["log_group_name"] == "/aws/lambda/minimal"
+
+
+# -- HTTP APIs ---------------------------------------------------------------------------
+
+
+def test_http_api_authorizer_is_a_simple_request_authorizer(http_api_plan: Plan) -> None:
+    # GIVEN routes with scopes: a cached simple response holds for every route sharing its
+    # identity-source values, so the route key joins the token in the cache key.
+    authorizer = http_api_plan.values(HTTP_API_AUTHORIZER)
+
+    assert authorizer["authorizer_type"] == "REQUEST"
+    assert authorizer["authorizer_payload_format_version"] == "2.0"
+    assert authorizer["enable_simple_responses"] is True
+    assert sorted(authorizer["identity_sources"]) == [
+        "$context.routeKey",
+        "$request.header.Authorization",
+    ]
+    assert authorizer["authorizer_result_ttl_in_seconds"] == 300
+    assert http_api_plan.references(HTTP_API_AUTHORIZER, "authorizer_uri")[0] == (
+        "var.function.invoke_arn"
+    )
+    assert not http_api_plan.addresses("aws_api_gateway_authorizer")
+    assert not http_api_plan.addresses("aws_api_gateway_gateway_response")
+
+
+def test_http_api_routes_use_the_authorizer_and_forward_the_jwt(http_api_plan: Plan) -> None:
+    plan = http_api_plan
+    routes = {
+        route["route_key"]: (address, route)
+        for address, route in plan.of_type("aws_apigatewayv2_route").items()
+    }
+    integrations = {
+        address.split('"')[1]: integration
+        for address, integration in plan.of_type("aws_apigatewayv2_integration").items()
+    }
+
+    assert sorted(routes) == ["GET /orders", "GET /profile", "POST /orders"]
+    for key, (address, route) in routes.items():
+        assert route["authorization_type"] == "CUSTOM", address
+        assert plan.references(address, "authorizer_id")[0] == "var.authorizer.id", address
+        assert "aws_apigatewayv2_integration.this.id" in plan.references(address, "target")
+        call = plan.module_call(address.rsplit(".aws_apigatewayv2_route.", 1)[0])["expressions"]
+        assert "module.http_api_authorizer[0].authorizer_id" in call["authorizer"]["references"]
+        assert integrations[key] == {
+            **integrations[key],
+            "integration_type": "HTTP_PROXY",
+            "integration_method": key.split(" ")[0],
+            "integration_uri": f"https://backend.example.com{key.split(' ')[1]}",
+            "payload_format_version": "1.0",
+            "connection_type": "INTERNET",
+            "request_parameters": {
+                "overwrite:header.X-Phantom-Token": "$context.authorizer.Authorization"
+            },
+        }, key
+
+
+def test_http_api_permission_is_scoped_to_the_authorizer(http_api_plan: Plan) -> None:
+    permission = http_api_plan.values(HTTP_API_PERMISSION)
+
+    assert permission["principal"] == "apigateway.amazonaws.com"
+    assert permission["action"] == "lambda:InvokeFunction"
+    assert http_api_plan.unknown(HTTP_API_PERMISSION)["source_arn"] is True
+    assert set(http_api_plan.references(HTTP_API_PERMISSION, "source_arn")) >= {
+        "var.http_api.execution_arn",
+        "aws_apigatewayv2_authorizer.this.id",
+    }
+    source = http_api_plan.resource_config(HTTP_API_PERMISSION)["expressions"]["source_arn"]
+    assert "constant_value" not in source
+
+
+def test_http_api_outputs(http_api_plan: Plan) -> None:
+    outputs = http_api_plan.outputs()
+    declared = http_api_plan.data["configuration"]["root_module"]["outputs"]
+
+    assert outputs["jwt_header"] == "X-Phantom-Token"
+    assert outputs["stage_name"] == "live"
+    assert set(declared) == {
+        "authorizer_id",
+        "client_secret_arn",
+        "http_api_id",
+        "invoke_url",
+        "jwt_header",
+        "lambda_function_name",
+        "stage_name",
+    }
+    stage = http_api_plan.values("aws_apigatewayv2_stage.this")
+    assert stage["auto_deploy"] is True
+
+
+ROUTE = {"integration": {"uri": "https://backend.example.com/orders"}}
+
+
+@pytest.mark.parametrize(
+    ("variables", "identity_sources", "route_scopes", "jwt_header"),
+    [
+        # No route scopes: the token alone keys the cache.
+        (
+            {"routes": {"GET /orders": {**ROUTE, "scopes": []}}},
+            ["$request.header.Authorization"],
+            None,
+            "X-Phantom-Token",
+        ),
+        # A route with scopes: the route key joins the cache key, the Lambda gets the scopes.
+        (
+            {"routes": {"GET /orders": {**ROUTE, "scopes": ["orders:read"]}}},
+            ["$context.routeKey", "$request.header.Authorization"],
+            {"GET /orders": "orders:read"},
+            "X-Phantom-Token",
+        ),
+        # Scopes for routes managed elsewhere pin the route too; another JWT header.
+        (
+            {"scopes": {"routes": {"ANY /files/{proxy+}": ["files:read"]}}, "jwt_header": "X-Jwt"},
+            ["$context.routeKey", "$request.header.Authorization"],
+            {"ANY /files/{proxy+}": "files:read"},
+            "X-Jwt",
+        ),
+    ],
+    ids=["without-route-scopes", "route-with-scopes", "scopes-for-routes-elsewhere"],
+)
+def test_http_api_cache_key_and_jwt_header(
+    initialised: Callable[[str], TerraformWorkdir],
+    variables: dict[str, Any],
+    identity_sources: list[str],
+    route_scopes: dict[str, str] | None,
+    jwt_header: str,
+) -> None:
+    workdir = initialised("tests/terraform/fixtures/http-api")
+    write_aws_override(workdir.workdir)
+    plan = Plan(workdir.plan_json(variables))
+    _, authorizer = plan.one("aws_apigatewayv2_authorizer")
+    environment = _environment(plan)
+    mapping = {f"overwrite:header.{jwt_header}": "$context.authorizer.Authorization"}
+
+    assert sorted(authorizer["identity_sources"]) == identity_sources
+    assert (json.loads(environment["ROUTE_SCOPES"]) if "ROUTE_SCOPES" in environment else None) == (
+        route_scopes
+    )
+    assert plan.outputs()["http_api_request_parameters"] == mapping
+    assert plan.outputs()["http_api_jwt_header"] == jwt_header
+    assert plan.outputs().get("deployment_trigger") is None
+    for address, integration in plan.of_type("aws_apigatewayv2_integration").items():
+        assert integration["request_parameters"] == mapping, address

@@ -79,17 +79,23 @@ ROOT_INPUTS = {
     "iam_typo": "iam must be an object with the attributes existing_role_arn, "
     'permissions_boundary_arn, role_name, role_path; it has "role_nme".',
     "iam_existing_role_and_boundary": "iam.existing_role_arn brings your own role",
-    "route_resource_without_path": "whose path must be the key's. Missing or without id and path: "
-    'routes["GET /orders"].resource.',
     # The Lambda refuses both (a leading zero is not loopback; the port is not a port): plan
     # must refuse them too, or every request would be a 500.
     "endpoint_loopback_with_leading_zero": "introspection.endpoint is required: an https:// URL",
     "endpoint_port_out_of_range": "introspection.endpoint is required: an https:// URL",
+    "http_api_jwt_header_authorization": "http_api.jwt_header cannot be Authorization: HTTP APIs "
+    "reserve it for parameter mapping, so the JWT cannot replace the client's opaque token there.",
+    "http_api_jwt_header_reserved": "http_api.jwt_header must not be a header API Gateway "
+    "reserves for HTTP API parameter mapping (Connection, Content-Encoding, Content-Length, "
+    "Content-Location, Forwarded, Keep-Alive, Origin, Proxy-Authenticate, Proxy-Authorization, "
+    "TE, Trailers, Transfer-Encoding, Upgrade, Via, X-Forwarded-For, X-Forwarded-Host, "
+    'X-Forwarded-Proto, access-control-*, apigw-*, x-amz-*, x-amzn-*): got "X-Amzn-Jwt".',
+    "http_api_jwt_header_not_a_token": "http_api.jwt_header must be an HTTP header name (an RFC "
+    "9110 token",
 }
 # Calls that break more than one rule, and how many errors each must produce.
 ROOT_ERROR_COUNTS = {
     "route_scope_typo": 2,  # an unknown attribute, and no scopes
-    "route_resource_id": 2,  # an unknown attribute, and no resource
 }
 # module call in invalid-preconditions -> what its plan error must say.
 PRECONDITIONS = {
@@ -103,6 +109,22 @@ PRECONDITIONS = {
     "TOKEN with method.request.header.Authorization.",
     "function_timeout_too_short": "introspection.timeout_seconds * (introspection.retries + 1) + 1 "
     "= 5 * (1 + 1) + 1 = 11 seconds, but function.timeout is 10.",
+    "neither_api": "Set exactly one of rest_api (an aws_api_gateway_rest_api) and http_api (an "
+    "aws_apigatewayv2_api): neither is set.",
+    "both_apis": "Set exactly one of rest_api (an aws_api_gateway_rest_api) and http_api (an "
+    "aws_apigatewayv2_api): both are set.",
+    "rest_route_without_resource": "Every route of a REST API needs resource: the "
+    "aws_api_gateway_resource of its path (or { id, path }), whose path must be the key's. "
+    'Missing or without id and path: routes["GET /orders"].resource.',
+    "route_resource_without_path": "Missing or without id and path: "
+    'routes["GET /orders"].resource.',
+    "http_api_route_with_rest_attributes": 'Not for an HTTP API: routes["GET /orders"].resource '
+    '(HTTP API routes have no resource); routes["POST /orders"].request_parameters (method request '
+    'parameters are REST API only); routes["POST /orders"].integration.type = "HTTP" (HTTP API '
+    'integrations here are HTTP_PROXY); routes["POST /orders"].integration.request_parameters['
+    '"integration.request.header.X-Tenant"] (REST syntax;',
+    "http_api_rest_identity_sources": "Not for an HTTP API: authorizer.identity_sources (the HTTP "
+    "API cache key is computed",
 }
 
 

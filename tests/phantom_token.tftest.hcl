@@ -146,3 +146,86 @@ run "a_cache_key_without_the_token_is_refused" {
 
   expect_failures = [var.authorizer]
 }
+
+
+run "http_api_without_route_scopes_one_decision_per_token" {
+  command = plan
+
+  variables {
+    rest_api = null
+    http_api = {
+      id            = "h1t2p3a4p5"
+      execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:h1t2p3a4p5"
+    }
+    routes = {
+      "GET /profile" = {
+        scopes      = []
+        integration = { uri = "https://backend.example.com/profile" }
+      }
+    }
+  }
+
+  assert {
+    condition     = jsonencode(local.http_api_identity_sources) == jsonencode(["$request.header.Authorization"])
+    error_message = "Without route scopes the HTTP API authorizer is keyed by the token alone."
+  }
+
+  assert {
+    condition     = length(module.authorizer) == 0 && length(module.gateway_responses) == 0 && length(module.routes) == 0
+    error_message = "An HTTP API gets no REST API authorizer, method or gateway response."
+  }
+
+  assert {
+    condition     = module.http_api_routes["GET /profile"].request_parameters["overwrite:header.X-Phantom-Token"] == "$context.authorizer.Authorization"
+    error_message = "The route's integration forwards the JWT in X-Phantom-Token."
+  }
+
+  assert {
+    condition     = output.http_api_jwt_header == "X-Phantom-Token" && output.deployment_trigger == null
+    error_message = "The JWT header is exported; no REST deployment trigger for an HTTP API."
+  }
+}
+
+run "http_api_route_scopes_pin_the_route_in_the_cache_key" {
+  command = plan
+
+  variables {
+    rest_api = null
+    http_api = {
+      id            = "h1t2p3a4p5"
+      execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:h1t2p3a4p5"
+      jwt_header    = "X-Upstream-Jwt"
+    }
+    routes = {
+      "GET /orders" = {
+        scopes      = ["orders:read"]
+        integration = { uri = "https://backend.example.com/orders" }
+      }
+    }
+  }
+
+  assert {
+    condition     = jsonencode(local.http_api_identity_sources) == jsonencode(["$request.header.Authorization", "$context.routeKey"])
+    error_message = "A route with scopes adds $context.routeKey to the cache key."
+  }
+
+  assert {
+    condition     = jsonencode(output.http_api_request_parameters) == jsonencode({ "overwrite:header.X-Upstream-Jwt" = "$context.authorizer.Authorization" })
+    error_message = "Hand-wired integrations get the mapping to the chosen header."
+  }
+}
+
+run "http_api_jwt_header_authorization_is_refused" {
+  command = plan
+
+  variables {
+    rest_api = null
+    http_api = {
+      id            = "h1t2p3a4p5"
+      execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:h1t2p3a4p5"
+      jwt_header    = "Authorization"
+    }
+  }
+
+  expect_failures = [var.http_api]
+}

@@ -71,6 +71,7 @@ _IGNORED_IN_COPY = shutil.ignore_patterns(
 # Every service the module or the examples touch (and a few the provider may probe).
 AWS_ENDPOINT_SERVICES = (
     "apigateway",
+    "apigatewayv2",
     "cloudwatch",
     "cloudwatchlogs",
     "iam",

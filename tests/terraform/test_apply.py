@@ -1,5 +1,5 @@
-"""examples/complete and examples/shared-function applied to a moto server, read back with boto3,
-planned again, destroyed.
+"""examples/complete, examples/shared-function and examples/http-api applied to a moto server,
+read back with boto3, planned again, destroyed.
 
 moto stores what the AWS APIs are given; it does not run the Lambda or evaluate the
 authorizer (tests/e2e does that). Its one known defect on this path, CreateAuthorizer
@@ -247,5 +247,74 @@ def test_a_route_on_another_new_resource_stops_before_its_method_exists(
                 for verb in resource.get("resourceMethods") or {}
             }
             assert methods == set()
+        finally:
+            terraform.destroy()
+
+
+def _check_http_api(endpoint_url: str, outputs: dict[str, Any]) -> None:
+    apigatewayv2 = _client("apigatewayv2", endpoint_url)
+    api_id = outputs["http_api_id"]
+
+    authorizer = apigatewayv2.get_authorizer(ApiId=api_id, AuthorizerId=outputs["authorizer_id"])
+    assert authorizer["AuthorizerType"] == "REQUEST"
+    assert authorizer["AuthorizerPayloadFormatVersion"] == "2.0"
+    assert authorizer["EnableSimpleResponses"] is True
+    # The example's routes have scopes: one cached decision per token and route.
+    assert sorted(authorizer["IdentitySource"]) == [
+        "$context.routeKey",
+        "$request.header.Authorization",
+    ]
+    assert authorizer["AuthorizerResultTtlInSeconds"] == 300
+    assert f":function:{outputs['lambda_function_name']}/" in authorizer["AuthorizerUri"]
+
+    integrations = {
+        integration["IntegrationId"]: integration
+        for integration in apigatewayv2.get_integrations(ApiId=api_id)["Items"]
+    }
+    routes = {route["RouteKey"]: route for route in apigatewayv2.get_routes(ApiId=api_id)["Items"]}
+    assert set(routes) == {"GET /orders", "POST /orders", "GET /profile"}
+    for key, route in routes.items():
+        assert route["AuthorizationType"] == "CUSTOM", key
+        assert route["AuthorizerId"] == outputs["authorizer_id"], key
+        integration = integrations[route["Target"].removeprefix("integrations/")]
+        assert integration["IntegrationType"] == "HTTP_PROXY", key
+        assert integration["IntegrationMethod"] == key.split(" ")[0], key
+        assert integration["IntegrationUri"] == f"https://backend.example.com{key.split(' ')[1]}"
+        assert integration["PayloadFormatVersion"] == "1.0", key
+        assert integration["RequestParameters"] == {
+            f"overwrite:header.{outputs['jwt_header']}": "$context.authorizer.Authorization"
+        }, key
+    assert outputs["jwt_header"] == "X-Phantom-Token"
+
+    stage = apigatewayv2.get_stage(ApiId=api_id, StageName=outputs["stage_name"])
+    assert stage["AutoDeploy"] is True
+
+    # The invoke permission is limited to this API's authorizer.
+    policy = json.loads(
+        _client("lambda", endpoint_url).get_policy(FunctionName=outputs["lambda_function_name"])[
+            "Policy"
+        ]
+    )
+    (statement,) = policy["Statement"]
+    assert statement["Condition"]["ArnLike"]["AWS:SourceArn"] == (
+        f"arn:aws:execute-api:{REGION}:123456789012:{api_id}/authorizers/{outputs['authorizer_id']}"
+    )
+
+
+def test_http_api_example_applies_reads_back_and_destroys(
+    tmp_path: Path, tf_env: dict[str, str], terraform_bin: str
+) -> None:
+    workdir = copy_module_tree("http-api", tmp_path / "tree")
+    terraform = TerraformWorkdir(workdir, tf_env, terraform_bin)
+    terraform.init()
+
+    with running_moto_server() as endpoint_url:
+        write_aws_override(workdir, endpoint_url)
+        terraform.apply()
+        try:
+            _check_http_api(endpoint_url, terraform.outputs())
+
+            code = terraform.plan_exit_code()
+            assert code == 0, terraform.plan_text()
         finally:
             terraform.destroy()

@@ -9,9 +9,10 @@ locals {
   # and the token keys API Gateway's cache of decisions. A cached simple response holds for
   # every route with the same identity-source values, so per-route scopes need the route in
   # the key too: the Lambda compares the event's routeKey with the ROUTE_SCOPES keys exactly.
+  # The method joins it because an ANY route's decision depends on the request's method.
   http_api_identity_sources = concat(
     ["$request.header.Authorization"],
-    length(local.route_scopes) > 0 ? ["$context.routeKey"] : [],
+    length(local.route_scopes) > 0 ? ["$context.httpMethod", "$context.routeKey"] : [],
   )
 
   # "overwrite" replaces any value a client sent in that header itself.
@@ -42,7 +43,7 @@ locals {
 
   # Authorizer settings that only a REST API authorizer has.
   http_api_authorizer_misfits = concat(
-    try(var.authorizer.identity_sources, null) != null ? ["authorizer.identity_sources (the HTTP API cache key is computed: $request.header.Authorization, plus $context.routeKey when routes have scopes)"] : [],
+    try(var.authorizer.identity_sources, null) != null ? ["authorizer.identity_sources (the HTTP API cache key is computed: $request.header.Authorization, plus $context.httpMethod and $context.routeKey when routes have scopes)"] : [],
     try(var.authorizer.type, null) == "TOKEN" ? ["authorizer.type = \"TOKEN\" (HTTP API Lambda authorizers are REQUEST authorizers)"] : [],
   )
 }

@@ -205,8 +205,8 @@ run "http_api_route_scopes_pin_the_route_in_the_cache_key" {
   }
 
   assert {
-    condition     = jsonencode(local.http_api_identity_sources) == jsonencode(["$request.header.Authorization", "$context.routeKey"])
-    error_message = "A route with scopes adds $context.routeKey to the cache key."
+    condition     = jsonencode(local.http_api_identity_sources) == jsonencode(["$request.header.Authorization", "$context.httpMethod", "$context.routeKey"])
+    error_message = "A route with scopes adds the method and the route key to the cache key."
   }
 
   assert {

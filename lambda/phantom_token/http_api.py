@@ -37,9 +37,8 @@ if TYPE_CHECKING:
 
 DEFAULT_ROUTE = "$default"
 NO_ROUTE_KEY = (
-    "ROUTE_SCOPES needs $context.routeKey as the last of the HTTP API authorizer's identity "
-    "sources (a cached simple response is reused on every route that shares its identity "
-    "sources; an earlier value equal to the route key may be a client's header)"
+    "ROUTE_SCOPES needs $context.routeKey among the HTTP API authorizer's identity sources "
+    "(a cached simple response is reused on every route that shares its identity sources)"
 )
 
 
@@ -86,16 +85,18 @@ def needed_scopes(
     and ``"<method> /p"`` with the request's method: a table naming ``GET /admin`` is enforced
     on an API whose only route is ``ANY /admin``, and the reverse. Keys are compared exactly.
 
-    With ROUTE_SCOPES the route key must be the last identity-source value: API Gateway caches
-    a simple response per identity-source values and reuses it "for all routes of an API that
-    use the authorizer" unless ``$context.routeKey`` is one of them (Developer Guide, "Caching
-    authorizer responses"). The values carry no names, so a client's header could equal the
-    route key; the module puts ``$context.routeKey`` last, and only the last value counts.
-    Otherwise a decision for one route could answer another: refused (500) before any call.
+    With ROUTE_SCOPES the route key must be one of the identity-source values: API Gateway
+    caches a simple response per identity-source values and reuses it "for all routes of an API
+    that use the authorizer" unless ``$context.routeKey`` is one of them (Developer Guide,
+    "Caching authorizer responses"). Otherwise a decision for one route could answer another:
+    refused (500) before any call. The values carry no names and their order follows the
+    authorizer's configuration (a set in Terraform), so membership is all that can be checked:
+    a hand-wired authorizer whose only route-like value is a client's header passes it, which
+    is why the module computes the identity sources itself.
     """
     if not config.route_scopes:
         return config.required_scopes
-    if not isinstance(identity_source, list) or not identity_source or identity_source[-1] != key:
+    if not isinstance(identity_source, list) or key not in identity_source:
         raise EventError(NO_ROUTE_KEY)
     needed = set(config.required_scopes)
     if key == DEFAULT_ROUTE:

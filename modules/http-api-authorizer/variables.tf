@@ -1,5 +1,5 @@
 variable "authorizer" {
-  description = "The HTTP API authorizer. `identity_sources`: request values that must all be present (else 401 without invoking the function) and that key API Gateway's cache of decisions; add `$context.routeKey` when the function decides per route. `result_ttl_seconds`: how long API Gateway caches a decision, 0-3600 (0 turns caching off)."
+  description = "The HTTP API authorizer. `identity_sources`: request values that must all be present (else 401 without invoking the function) and that key API Gateway's cache of decisions; add `$context.httpMethod` and `$context.routeKey` when the function decides per route. `result_ttl_seconds`: how long API Gateway caches a decision, 0-3600 (0 turns caching off)."
   type = object({
     identity_sources   = optional(list(string), ["$request.header.Authorization"])
     result_ttl_seconds = optional(number, 300)

@@ -219,24 +219,6 @@ def test_route_scopes_without_the_route_key_among_identity_sources_are_refused(
     assert (line["outcome"], line["reason"]) == ("error", NO_ROUTE_KEY)
 
 
-def test_a_route_key_that_is_not_the_last_identity_source_is_refused(
-    identity: IdentityServer, handler_env: Callable[..., None]
-) -> None:
-    # GIVEN ROUTE_SCOPES, and identity sources whose values are [a client's header, the token]:
-    # the header "x-route: GET /public" equals the route key, but it is not last
-    handler_env(ROUTE_SCOPES=json.dumps(ROUTES))
-    identity.script(jwt_reply({"sub": "alice", "scope": "read"}))
-    event = http_api_event("Bearer opaque-token", "GET /public", "GET", "/public")
-    event["headers"]["x-route"] = "GET /public"
-    event["identitySource"] = ["GET /public", "Bearer opaque-token"]
-    # WHEN the handler runs
-    with pytest.raises(AuthorizerError) as raised:
-        invoke(event=event)
-    # THEN a 500 before any introspection: only $context.routeKey, last, pins the cached answer
-    assert str(raised.value) == NO_ROUTE_KEY
-    assert identity.received == []
-
-
 def test_payload_format_1_0_is_refused(
     identity: IdentityServer, handler_env: Callable[..., None], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -259,8 +259,9 @@ def _check_http_api(endpoint_url: str, outputs: dict[str, Any]) -> None:
     assert authorizer["AuthorizerType"] == "REQUEST"
     assert authorizer["AuthorizerPayloadFormatVersion"] == "2.0"
     assert authorizer["EnableSimpleResponses"] is True
-    # The example's routes have scopes: one cached decision per token and route.
+    # The example's routes have scopes: one cached decision per token, method and route.
     assert sorted(authorizer["IdentitySource"]) == [
+        "$context.httpMethod",
         "$context.routeKey",
         "$request.header.Authorization",
     ]

@@ -619,6 +619,7 @@ def test_http_api_authorizer_is_a_simple_request_authorizer(http_api_plan: Plan)
     assert authorizer["authorizer_payload_format_version"] == "2.0"
     assert authorizer["enable_simple_responses"] is True
     assert sorted(authorizer["identity_sources"]) == [
+        "$context.httpMethod",
         "$context.routeKey",
         "$request.header.Authorization",
     ]
@@ -710,14 +711,14 @@ ROUTE = {"integration": {"uri": "https://backend.example.com/orders"}}
         # A route with scopes: the route key joins the cache key, the Lambda gets the scopes.
         (
             {"routes": {"GET /orders": {**ROUTE, "scopes": ["orders:read"]}}},
-            ["$context.routeKey", "$request.header.Authorization"],
+            ["$context.httpMethod", "$context.routeKey", "$request.header.Authorization"],
             {"GET /orders": "orders:read"},
             "X-Phantom-Token",
         ),
         # Scopes for routes managed elsewhere pin the route too; another JWT header.
         (
             {"scopes": {"routes": {"ANY /files/{proxy+}": ["files:read"]}}, "jwt_header": "X-Jwt"},
-            ["$context.routeKey", "$request.header.Authorization"],
+            ["$context.httpMethod", "$context.routeKey", "$request.header.Authorization"],
             {"ANY /files/{proxy+}": "files:read"},
             "X-Jwt",
         ),

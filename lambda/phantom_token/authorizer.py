@@ -11,7 +11,12 @@ from phantom_token.bearer import authorization_header, method_arn, parse_authori
 from phantom_token.cache import TtlLruCache
 from phantom_token.client_secret import SecretProvider
 from phantom_token.config import load_config
-from phantom_token.errors import AuthorizerError, ClientRejectedError, UnauthorizedError
+from phantom_token.errors import (
+    AuthorizerError,
+    ClientRejectedError,
+    IntrospectionError,
+    UnauthorizedError,
+)
 from phantom_token.introspection import (
     HttpTransport,
     basic_authorization,
@@ -36,7 +41,7 @@ if TYPE_CHECKING:
 
     from phantom_token.config import Config
     from phantom_token.http_api import SimpleResponse
-    from phantom_token.introspection import Introspection, Transport
+    from phantom_token.introspection import HttpResponse, Introspection, Transport
     from phantom_token.policy import AuthorizerResponse
 
 
@@ -56,6 +61,7 @@ class Authorizer:
         self._wall_clock = wall_clock
         self._monotonic = monotonic
         self._headers: tuple[str, dict[str, str]] | None = None
+        self._secret_read = False
         self.cache = TtlLruCache(config.cache_max_entries, config.cache_max_bytes, monotonic)
 
     def authorize(
@@ -86,7 +92,7 @@ class Authorizer:
             if result is None:
                 started = self._monotonic()
                 try:
-                    result = self._introspect(token, deadline)
+                    result = self._introspect(token, deadline, log)
                 finally:
                     log["introspection_ms"] = round((self._monotonic() - started) * 1000, 1)
                 if result is None:
@@ -125,13 +131,26 @@ class Authorizer:
         )
         return response
 
-    def _introspect(self, token: str, deadline: float) -> Introspection | None:
-        """Every attempt, pause and retry ends by ``deadline`` (monotonic seconds)."""
+    def _introspect(self, token: str, deadline: float, log: dict[str, Any]) -> Introspection | None:
+        """Every attempt, pause and retry ends by ``deadline`` (monotonic seconds).
+
+        Puts in ``log`` the identity server's last answer class, and the time of the secret's
+        first read in this container.
+        """
         body = request_body(token)
-        secret = self._secrets.get(deadline)
+        if self._secret_read:
+            secret = self._secrets.get(deadline)
+        else:
+            started = self._monotonic()
+            try:
+                secret = self._secrets.get(deadline)
+            finally:
+                log["secret_read_ms"] = round((self._monotonic() - started) * 1000, 1)
+            self._secret_read = True
+        transport = AnswerRecorder(self._transport, log)
         for refreshed in (False, True):
             response = post_with_retries(
-                self._transport,
+                transport,
                 body,
                 self._request_headers(secret),
                 timeout=self.config.timeout_seconds,
@@ -172,7 +191,33 @@ class Authorizer:
         return min(ttls)
 
 
+class AnswerRecorder:
+    """The transport, noting in the decision's fields what each attempt came to."""
+
+    __slots__ = ("_fields", "_transport")
+
+    def __init__(self, transport: Transport, fields: dict[str, Any]) -> None:
+        self._transport = transport
+        self._fields = fields
+
+    def post(self, body: bytes, headers: Mapping[str, str], timeout: float) -> HttpResponse:
+        try:
+            response = self._transport.post(body, headers, timeout)
+        except TimeoutError:  # before OSError: it is one
+            self._fields["identity_answer"] = "timeout"
+            raise
+        except OSError:  # refused, reset, closed, no address, TLS failures
+            self._fields["identity_answer"] = "unreachable"
+            raise
+        except IntrospectionError:  # bytes that are no HTTP answer we can read
+            self._fields["identity_answer"] = "invalid"
+            raise
+        kind = response.status // 100
+        self._fields["identity_answer"] = f"{kind}xx" if 2 <= kind <= 5 else "invalid"
+        return response
+
+
 def build_authorizer(environ: Mapping[str, str]) -> Authorizer:
     config = load_config(environ)
-    decision_log.configure(config.log_level)
+    decision_log.configure(config.log_level, config.metrics_namespace, config.function_name)
     return Authorizer(config, HttpTransport(config.endpoint), SecretProvider(config.secret))

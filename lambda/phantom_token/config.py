@@ -6,6 +6,7 @@ import json
 import re
 from urllib.parse import urlsplit
 
+from phantom_token.decision_log import DEFAULT_NAMESPACE
 from phantom_token.errors import ConfigError
 
 TYPE_CHECKING = False
@@ -30,6 +31,11 @@ _RESOURCE_PATH = re.compile(
     r"/|(?:/(?:[A-Za-z0-9._-]+|\{[A-Za-z0-9_]+\}))*(?:/(?:[A-Za-z0-9._-]+|\{[A-Za-z0-9_]+\+?\}))"
 )
 _LOG_LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR"})
+# CloudWatch namespaces: 1 to 255 characters of A-Za-z0-9 . - _ / # : and space, at least one
+# not a space, not starting with ":" (the API's pattern "[^:].*",
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_Metric.html), and not
+# "AWS/", which AWS reserves for its services.
+_METRICS_NAMESPACE = re.compile(r"(?!AWS/|:)(?=.*[^ ])[A-Za-z0-9.\-_/#: ]{1,255}")
 
 
 def _has_control_characters(value: str) -> bool:
@@ -73,6 +79,9 @@ class Config(NamedTuple):
     timeout_seconds: float
     retries: int
     log_level: str
+    metrics_namespace: str = DEFAULT_NAMESPACE
+    # AWS_LAMBDA_FUNCTION_NAME, set by Lambda: the metrics' FunctionName dimension.
+    function_name: str | None = None
 
 
 def load_config(environ: Mapping[str, str]) -> Config:
@@ -92,7 +101,22 @@ def load_config(environ: Mapping[str, str]) -> Config:
         timeout_seconds=_number(environ, "INTROSPECTION_TIMEOUT_SECONDS", 3.0, 0.1, 30.0),
         retries=_integer(environ, "INTROSPECTION_RETRIES", 1, 0, 3),
         log_level=_choice(environ, "LOG_LEVEL", tuple(sorted(_LOG_LEVELS)), "INFO"),
+        metrics_namespace=metrics_namespace(environ),
+        function_name=environ.get("AWS_LAMBDA_FUNCTION_NAME") or None,
     )
+
+
+def metrics_namespace(environ: Mapping[str, str]) -> str:
+    """METRICS_NAMESPACE: where the decision line's metrics go (CloudWatch namespace rules)."""
+    raw = environ.get("METRICS_NAMESPACE", "")
+    if not raw.strip():
+        return DEFAULT_NAMESPACE
+    if _METRICS_NAMESPACE.fullmatch(raw) is None:
+        raise ConfigError(
+            "METRICS_NAMESPACE must be 1 to 255 characters of A-Za-z0-9 . - _ / # : and "
+            f"space, not only spaces, and start with neither : nor AWS/ (got {raw[:300]!r})"
+        )
+    return raw
 
 
 def _required(environ: Mapping[str, str], name: str) -> str:

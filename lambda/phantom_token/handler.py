@@ -8,6 +8,7 @@ import time
 
 from phantom_token import decision_log
 from phantom_token.authorizer import Authorizer, build_authorizer
+from phantom_token.config import metrics_namespace
 from phantom_token.errors import AuthorizerError, ConfigError, EventError
 
 TYPE_CHECKING = False
@@ -32,7 +33,14 @@ def _get_authorizer() -> Authorizer:
 def _fail(error: AuthorizerError, request_id: str) -> AuthorizerError:
     """Log the decision for a failure before there is an authorizer to log it; fail closed."""
     if not decision_log.logger.handlers:
-        decision_log.configure("INFO")
+        # Still counted where the alarms look: in METRICS_NAMESPACE, when that one is valid.
+        try:
+            namespace = metrics_namespace(os.environ)
+        except ConfigError:
+            namespace = decision_log.DEFAULT_NAMESPACE
+        decision_log.configure(
+            "INFO", namespace, os.environ.get("AWS_LAMBDA_FUNCTION_NAME") or None
+        )
     decision_log.log_decision(
         logging.ERROR, outcome="error", reason=str(error), request_id=request_id
     )

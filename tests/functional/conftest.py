@@ -22,6 +22,7 @@ from phantom_token.config import load_config
 from phantom_token.introspection import HttpTransport
 from tests.functional.harness import CLIENT_ID, CLIENT_SECRET, IdentityServer, ShiftedClock
 from tests.functional.raw_server import RawServer
+from tests.support.emf import record_lines, validate_decision_lines
 
 if TYPE_CHECKING:
     import ssl
@@ -29,6 +30,14 @@ if TYPE_CHECKING:
 
     from phantom_token.config import SecretSource
     from tests.functional.raw_server import Peer
+
+
+@pytest.fixture(autouse=True)
+def emf_lines(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every decision line the test makes the function write; each must be valid EMF."""
+    lines = record_lines(monkeypatch)
+    yield lines
+    validate_decision_lines(lines)
 
 
 @pytest.fixture
@@ -65,7 +74,8 @@ def handler_env(monkeypatch: pytest.MonkeyPatch, identity: IdentityServer) -> Ca
         "INTROSPECTION_ENDPOINT CLIENT_ID CLIENT_SECRET CLIENT_SECRET_ARN CLIENT_SECRET_PARAMETER "
         "INTROSPECTION_RESPONSE REQUIRED_SCOPES ROUTE_SCOPES POLICY_RESOURCE CONTEXT_CLAIMS "
         "CACHE_TTL_SECONDS CACHE_MAX_ENTRIES CACHE_MAX_BYTES AWS_LAMBDA_FUNCTION_MEMORY_SIZE "
-        "INTROSPECTION_TIMEOUT_SECONDS INTROSPECTION_RETRIES LOG_LEVEL"
+        "INTROSPECTION_TIMEOUT_SECONDS INTROSPECTION_RETRIES LOG_LEVEL METRICS_NAMESPACE "
+        "AWS_LAMBDA_FUNCTION_NAME"
     ).split()
     for name in names:
         monkeypatch.delenv(name, raising=False)
@@ -103,7 +113,7 @@ def clock(handler_env: Callable[..., None]) -> Callable[..., ShiftedClock]:
         handler_env(**variables)
         shifted = ShiftedClock()
         config = load_config(os.environ)
-        decision_log.configure(config.log_level)
+        decision_log.configure(config.log_level, config.metrics_namespace, config.function_name)
         authorizer = Authorizer(
             config,
             HttpTransport(config.endpoint),

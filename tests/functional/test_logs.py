@@ -23,6 +23,7 @@ from tests.functional.harness import (
     invoke,
     jwt_reply,
 )
+from tests.support.emf import metric_members, without_metrics
 from tests.support.moto_server import running_moto_server
 
 if TYPE_CHECKING:
@@ -162,7 +163,7 @@ def test_decision_line_fields(
     invoke(f"Bearer {token}", context=LambdaContext(request_id="req-a"))
     invoke(f"Bearer {token}", context=LambdaContext(request_id="req-b"))
     # THEN each call wrote one JSON line with the decision, the call and a 12-hex fingerprint
-    miss, hit = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    miss, hit = (without_metrics(json.loads(line)) for line in capsys.readouterr().out.splitlines())
     fingerprint = hashlib.sha256(token.encode()).hexdigest()[:12]
     assert re.fullmatch(r"[0-9a-f]{12}", miss["token_fingerprint"])
     assert DECISION_FIELDS <= miss.keys()
@@ -177,9 +178,11 @@ def test_decision_line_fields(
         "method_arn": GET_ORDERS,
         "token_fingerprint": fingerprint,
     }
-    assert {k: v for k, v in miss.items() if k != "introspection_ms"} == {
+    assert isinstance(miss["secret_read_ms"], int | float)
+    assert {k: v for k, v in miss.items() if k not in ("introspection_ms", "secret_read_ms")} == {
         **decision,
         "cache": "miss",
+        "identity_answer": "2xx",
         "request_id": "req-a",
     }
     assert hit == {**decision, "cache": "hit", "request_id": "req-b"}
@@ -219,9 +222,12 @@ def test_log_level_filters_decisions(
         invoke("Bearer two")
     # WHEN the output is read
     written = capsys.readouterr().out.splitlines()
-    # THEN allow decisions (INFO) appear only at INFO; errors always
-    assert len(written) == lines
-    assert json.loads(written[-1])["outcome"] == "error"
+    # THEN allow decisions (INFO) appear only at INFO; errors always; every decision still
+    # counts: a filtered decision leaves a line with its metrics only
+    allow, error = (json.loads(line) for line in written)
+    assert ("message" in allow) == (lines == 2)
+    assert (allow["Outcome"], allow["Decisions"]) == ("allow", 1)
+    assert (error["outcome"], error["Outcome"]) == ("error", "error")
 
 
 @pytest.mark.parametrize(
@@ -243,7 +249,7 @@ def test_an_event_that_is_not_an_object_fails_closed_with_one_line(
     reason = f"event is not a JSON object ({kind})"
     assert str(raised.value) == reason
     assert identity.received == []
-    assert [json.loads(line) for line in capsys.readouterr().out.splitlines()] == [
+    assert [without_metrics(json.loads(line)) for line in capsys.readouterr().out.splitlines()] == [
         {
             "level": "ERROR",
             "message": "authorizer decision",
@@ -303,7 +309,7 @@ def test_any_failure_while_building_the_authorizer_fails_closed_with_one_line(
     assert str(raised.value) == "internal error (ValueError)"
     assert raised.value.__cause__ is None
     out = capsys.readouterr().out
-    assert [json.loads(line) for line in out.splitlines()] == [
+    assert [without_metrics(json.loads(line)) for line in out.splitlines()] == [
         {
             "level": "ERROR",
             "message": "authorizer decision",
@@ -313,3 +319,148 @@ def test_any_failure_while_building_the_authorizer_fails_closed_with_one_line(
         }
     ]
     assert CLIENT_SECRET not in out
+
+
+def metrics_of(line: str) -> dict[str, Any]:
+    """The members the EMF directives name, and the namespaces they go to."""
+    document = json.loads(line)
+    named = {name: document[name] for name in metric_members(document)}
+    namespaces = {d["Namespace"] for d in document["_aws"]["CloudWatchMetrics"]}
+    return {**named, "namespaces": namespaces}
+
+
+def run_one(authorization: str) -> None:
+    try:
+        invoke(authorization)
+    except (UnauthorizedError, AuthorizerError):
+        pass
+
+
+@pytest.mark.parametrize(
+    ("reply", "outcome", "answer"),
+    [
+        (jwt_reply({"sub": "alice", "scope": "read"}), "allow", "IdentityServer2xx"),
+        (jwt_reply({"sub": "alice", "scope": "other"}), "deny", "IdentityServer2xx"),
+        (Reply(204), "unauthorized", "IdentityServer2xx"),
+        (Reply(400, "bad"), "error", "IdentityServer4xx"),
+        (Reply(302, "elsewhere"), "error", "IdentityServer3xx"),
+        (Reply(500, "down"), "error", "IdentityServer5xx"),
+    ],
+)
+def test_each_decision_carries_its_metrics(
+    identity: IdentityServer,
+    handler_env: Callable[..., None],
+    emf_lines: list[str],
+    reply: Reply,
+    outcome: str,
+    answer: str,
+) -> None:
+    # GIVEN a function named by Lambda, its own namespace, and the identity server's answer
+    handler_env(
+        REQUIRED_SCOPES="read",
+        METRICS_NAMESPACE="Platform/Auth",
+        AWS_LAMBDA_FUNCTION_NAME="orders-authorizer",
+    )
+    identity.script(reply, reply)
+    # WHEN a token is decided twice (a miss, then a hit for an active token)
+    run_one("Bearer one")
+    run_one("Bearer one")
+    # THEN the miss counts the decision, the miss, the time and the answer's class, once the
+    # secret's first read; the second call is a hit or, for an inactive token, a miss again
+    first, second = (metrics_of(line) for line in emf_lines)
+    assert first.pop("IntrospectionTime") >= 0
+    assert first.pop("SecretReadTime") >= 0
+    assert first == {
+        "FunctionName": "orders-authorizer",
+        "Outcome": outcome,
+        "Decisions": 1,
+        "CacheHit": 0,
+        answer: 1,
+        "namespaces": {"Platform/Auth"},
+    }
+    if outcome in ("allow", "deny"):
+        assert second == {
+            "FunctionName": "orders-authorizer",
+            "Outcome": outcome,
+            "Decisions": 1,
+            "CacheHit": 1,
+            "namespaces": {"Platform/Auth"},
+        }
+    else:
+        assert second.pop("IntrospectionTime") >= 0
+        assert second == first
+
+
+def test_an_identity_server_nobody_answers_at_is_unreachable(
+    handler_env: Callable[..., None], emf_lines: list[str]
+) -> None:
+    # GIVEN an endpoint where nothing listens (port 1 on loopback refuses connections)
+    handler_env(INTROSPECTION_ENDPOINT="http://127.0.0.1:1/introspect")
+    # WHEN a token is decided
+    run_one("Bearer one")
+    # THEN it is an error whose answer class is unreachable
+    [line] = emf_lines
+    metrics = metrics_of(line)
+    assert (metrics["Outcome"], metrics["IdentityServerUnreachable"]) == ("error", 1)
+    assert json.loads(line)["identity_answer"] == "unreachable"
+
+
+def test_no_token_makes_a_decision_without_cache_metrics(
+    handler_env: Callable[..., None], emf_lines: list[str]
+) -> None:
+    # GIVEN no Authorization header
+    # WHEN the handler runs
+    run_one(None)  # type: ignore[arg-type]
+    # THEN the decision counts, and nothing says hit or miss: no lookup took place
+    [line] = emf_lines
+    metrics = metrics_of(line)
+    assert metrics == {
+        "FunctionName": "unknown",
+        "Outcome": "unauthorized",
+        "Decisions": 1,
+        "namespaces": {"PhantomToken"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("namespace", "expected"), [("Platform/Auth", "Platform/Auth"), ("AWS/Lambda", "PhantomToken")]
+)
+def test_a_configuration_error_is_counted_in_the_configured_namespace(
+    handler_env: Callable[..., None], emf_lines: list[str], namespace: str, expected: str
+) -> None:
+    # GIVEN a bad CACHE_TTL_SECONDS, and a valid or an invalid METRICS_NAMESPACE
+    handler_env(CACHE_TTL_SECONDS="soon", METRICS_NAMESPACE=namespace)
+    if namespace.startswith("AWS/"):
+        handler_env(CACHE_TTL_SECONDS="", METRICS_NAMESPACE=namespace)
+    # WHEN the handler runs
+    with pytest.raises(ConfigError):
+        invoke()
+    # THEN the error counts where the alarms look, or in the default namespace when the
+    # namespace itself is the bad value
+    [line] = emf_lines
+    assert metrics_of(line) == {
+        "FunctionName": "unknown",
+        "Outcome": "error",
+        "Decisions": 1,
+        "namespaces": {expected},
+    }
+
+
+def test_every_line_written_is_a_line_the_emf_check_saw(
+    identity: IdentityServer,
+    handler_env: Callable[..., None],
+    capsys: pytest.CaptureFixture[str],
+    emf_lines: list[str],
+) -> None:
+    # GIVEN the autouse check that validates each decision line a test makes
+    identity.script(jwt_reply({"sub": "alice"}), Reply(204), Reply(500))
+    # WHEN allow, unauthorized and error decisions are made
+    for token in ("one", "two", "three"):
+        run_one(f"Bearer {token}")
+    # THEN what reached stdout is exactly what the check validates
+    assert capsys.readouterr().out.splitlines() == emf_lines
+    assert [json.loads(line)["Outcome"] for line in emf_lines] == [
+        "allow",
+        "unauthorized",
+        "error",
+    ]

@@ -29,6 +29,7 @@ from tests.functional.raw_server import (
     response,
     subject_for,
 )
+from tests.support.emf import without_metrics
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -42,9 +43,11 @@ STALE_408 = response(408, headers=[("Connection", "close")], reason="Request Tim
 
 
 def decisions(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
-    """The decision lines written so far, without their timing."""
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    """The decision lines written so far, without their metrics and timing."""
+    lines = [without_metrics(json.loads(line)) for line in capsys.readouterr().out.splitlines()]
     for line in lines:
+        line.pop("identity_answer", None)
+        line.pop("secret_read_ms", None)
         line.pop("introspection_ms", None)
         line.pop("request_id", None)
         line.pop("token_fingerprint", None)

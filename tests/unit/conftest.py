@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING
 import pytest
 
 from phantom_token.config import load_config
+from tests.support.emf import record_lines, validate_decision_lines
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from phantom_token.config import Config
 
@@ -18,6 +19,14 @@ MINIMAL_ENVIRONMENT = {
     "CLIENT_ID": "api-gateway",
     "CLIENT_SECRET": "s3cret",
 }
+
+
+@pytest.fixture(autouse=True)
+def emf_lines(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every decision line the test makes the function write; each must be valid EMF."""
+    lines = record_lines(monkeypatch)
+    yield lines
+    validate_decision_lines(lines)
 
 
 @pytest.fixture

@@ -48,6 +48,8 @@ def test_defaults(make_config: Callable[..., Config]) -> None:
         3.0,
         1,
         "INFO",
+        "PhantomToken",
+        None,
     )
 
 
@@ -65,6 +67,8 @@ def test_every_variable_is_read(make_config: Callable[..., Config]) -> None:
         INTROSPECTION_TIMEOUT_SECONDS="1.5",
         INTROSPECTION_RETRIES="3",
         LOG_LEVEL="DEBUG",
+        METRICS_NAMESPACE="Platform/Auth #1: phantom_token-v2.0",
+        AWS_LAMBDA_FUNCTION_NAME="orders-authorizer",
     )
     # WHEN the configuration is loaded
     # THEN each value is parsed into its typed form
@@ -84,6 +88,8 @@ def test_every_variable_is_read(make_config: Callable[..., Config]) -> None:
     assert config.timeout_seconds == 1.5
     assert config.retries == 3
     assert config.log_level == "DEBUG"
+    assert config.metrics_namespace == "Platform/Auth #1: phantom_token-v2.0"
+    assert config.function_name == "orders-authorizer"
 
 
 @pytest.mark.parametrize(
@@ -119,6 +125,9 @@ def test_endpoint_parsing(make_config: Callable[..., Config], url: str, endpoint
     # WHEN the configuration is loaded
     # THEN host, port and path (query kept) are split out
     assert make_config(INTROSPECTION_ENDPOINT=url).endpoint == endpoint
+
+
+NAMESPACE_RULES = "METRICS_NAMESPACE must be 1 to 255 characters of A-Za-z0-9 . - _ / # : and"
 
 
 @pytest.mark.parametrize(
@@ -198,6 +207,13 @@ def test_endpoint_parsing(make_config: Callable[..., Config], url: str, endpoint
         ("INTROSPECTION_RETRIES", "one", "INTROSPECTION_RETRIES must be a whole number"),
         ("LOG_LEVEL", "TRACE", "LOG_LEVEL must be one of DEBUG, ERROR, INFO, WARNING"),
         ("LOG_LEVEL", "info", "LOG_LEVEL must be one of DEBUG, ERROR, INFO, WARNING"),
+        ("METRICS_NAMESPACE", "AWS/Lambda", NAMESPACE_RULES),
+        ("METRICS_NAMESPACE", ":Auth", NAMESPACE_RULES),
+        ("METRICS_NAMESPACE", "Auth\tNs", NAMESPACE_RULES),
+        ("METRICS_NAMESPACE", "Auth\nNs", NAMESPACE_RULES),
+        ("METRICS_NAMESPACE", "Auth+Ns", NAMESPACE_RULES),
+        ("METRICS_NAMESPACE", "Autorisé", NAMESPACE_RULES),
+        ("METRICS_NAMESPACE", "A" * 256, NAMESPACE_RULES),
     ],
 )
 def test_bad_value_is_named_in_the_error(
@@ -549,3 +565,21 @@ def test_is_loopback_host(host: str, loopback: bool) -> None:
     # WHEN it is checked
     # THEN only localhost, ::1 and canonical dotted-decimal 127.x.y.z are loopback
     assert is_loopback_host(host) is loopback
+
+
+@pytest.mark.parametrize(
+    ("value", "namespace"),
+    [
+        ("", "PhantomToken"),
+        ("   ", "PhantomToken"),
+        ("A" * 255, "A" * 255),
+        (" Auth ", " Auth "),
+        ("aws/lower", "aws/lower"),
+        ("AWSAuth", "AWSAuth"),
+    ],
+)
+def test_metrics_namespace(make_config: Callable[..., Config], value: str, namespace: str) -> None:
+    # GIVEN METRICS_NAMESPACE unset or blank, at the length limit, or close to a reserved prefix
+    # WHEN the configuration is loaded
+    # THEN blank means the default; anything CloudWatch accepts is kept as written
+    assert make_config(METRICS_NAMESPACE=value).metrics_namespace == namespace

@@ -82,6 +82,7 @@ module "function" {
     required_scopes = try(coalesce(var.scopes.required, []), [])
     route_scopes    = local.route_scopes
   }
+  metrics_namespace = local.alarms.metrics_namespace
 
   tags = var.tags
 }

@@ -1,3 +1,13 @@
+output "alarm_arns" {
+  description = "ARNs of the CloudWatch alarms by name (error_rate, throttles, duration, identity_server); empty unless alarms.enabled."
+  value = merge(
+    { for alarm in aws_cloudwatch_metric_alarm.error_rate : "error_rate" => alarm.arn },
+    { for alarm in aws_cloudwatch_metric_alarm.throttles : "throttles" => alarm.arn },
+    { for alarm in aws_cloudwatch_metric_alarm.duration : "duration" => alarm.arn },
+    { for alarm in aws_cloudwatch_metric_alarm.identity_server : "identity_server" => alarm.arn },
+  )
+}
+
 output "authorizer_context_key" {
   description = "The authorizer context key that holds \"Bearer <jwt>\": map `context.authorizer.<key>` in integrations you write yourself."
   value       = local.context_key
@@ -38,6 +48,11 @@ output "authorizer_id" {
     ? one(module.authorizer[*].authorizer_id)
     : one(module.http_api_authorizer[*].authorizer_id)
   )
+}
+
+output "dashboard_name" {
+  description = "Name of the CloudWatch dashboard; null unless alarms.dashboard_enabled."
+  value       = one(aws_cloudwatch_dashboard.this[*].dashboard_name)
 }
 
 output "deployment_trigger" {

@@ -5,6 +5,60 @@
 # name, and main.tf builds the typed values the submodules take.
 ################################################################################
 
+variable "alarms" {
+  description = "Metrics, alarms and a dashboard for whoever is paged. The function always writes its metrics (CloudWatch embedded metric format) to `metrics_namespace` (default `PhantomToken`). `enabled` (default false) creates four alarms: `error_rate_percent` (error decisions per 100 decisions, default 5), `throttles` (Lambda throttles per period, default 1), `duration_p99_percent` (Lambda Duration p99 as a percentage of function.timeout, default 80), `identity_server_failures` (5xx, timeouts, unreachable and unreadable answers per period, default 5); each over `evaluation_periods` (default 3) periods of `period_seconds` (default 60), notifying the SNS topic ARNs in `alarm_actions` and `ok_actions`. `dashboard_enabled` (default false) creates a CloudWatch dashboard."
+  type        = any
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = can(keys(var.alarms)) && length(setsubtract(try(keys(var.alarms), []), ["alarm_actions", "dashboard_enabled", "duration_p99_percent", "enabled", "error_rate_percent", "evaluation_periods", "identity_server_failures", "metrics_namespace", "ok_actions", "period_seconds", "throttles"])) == 0
+    error_message = "alarms must be an object with the attributes alarm_actions, dashboard_enabled, duration_p99_percent, enabled, error_rate_percent, evaluation_periods, identity_server_failures, metrics_namespace, ok_actions, period_seconds, throttles; it has ${join(", ", [for key in sort(setsubtract(try(keys(var.alarms), []), ["alarm_actions", "dashboard_enabled", "duration_p99_percent", "enabled", "error_rate_percent", "evaluation_periods", "identity_server_failures", "metrics_namespace", "ok_actions", "period_seconds", "throttles"])) : "\"${key}\""])}."
+  }
+
+  validation {
+    condition     = alltrue([for name in ["enabled", "dashboard_enabled"] : try(var.alarms[name], null) == null || try(var.alarms[name] == true || var.alarms[name] == false, false)])
+    error_message = "alarms.enabled and alarms.dashboard_enabled must be true or false."
+  }
+
+  validation {
+    condition = alltrue([
+      for name in ["alarm_actions", "ok_actions"] : try(var.alarms[name], null) == null || try(alltrue([
+        for arn in var.alarms[name] : can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\\.fifo)?$", arn))
+      ]) && length(var.alarms[name]) <= 5, false)
+    ])
+    error_message = "alarms.alarm_actions and alarms.ok_actions must be lists of at most 5 SNS topic ARNs (arn:aws:sns:<region>:<account>:<topic>). Wrong: ${jsonencode({ for name in ["alarm_actions", "ok_actions"] : "alarms.${name}" => try(var.alarms[name], null) })}."
+  }
+
+  validation {
+    condition     = try(var.alarms.error_rate_percent, null) == null || try(var.alarms.error_rate_percent > 0 && var.alarms.error_rate_percent <= 100, false)
+    error_message = "alarms.error_rate_percent must be a number above 0 and at most 100."
+  }
+
+  validation {
+    condition     = try(var.alarms.duration_p99_percent, null) == null || try(var.alarms.duration_p99_percent >= 10 && var.alarms.duration_p99_percent <= 100, false)
+    error_message = "alarms.duration_p99_percent must be a number from 10 to 100 (a percentage of function.timeout)."
+  }
+
+  validation {
+    condition = alltrue([
+      for name in ["throttles", "identity_server_failures", "evaluation_periods"] :
+      try(var.alarms[name], null) == null || try(var.alarms[name] >= 1 && var.alarms[name] <= 100000 && floor(var.alarms[name]) == var.alarms[name], false)
+    ])
+    error_message = "alarms.throttles, alarms.identity_server_failures and alarms.evaluation_periods must be whole numbers from 1 to 100000."
+  }
+
+  validation {
+    condition     = try(var.alarms.period_seconds, null) == null || try(var.alarms.period_seconds >= 60 && var.alarms.period_seconds <= 86400 && var.alarms.period_seconds % 60 == 0, false)
+    error_message = "alarms.period_seconds must be a multiple of 60 from 60 to 86400."
+  }
+
+  validation {
+    condition     = try(var.alarms.metrics_namespace, null) == null || try(can(regex("^[A-Za-z0-9.\\-_/#: ]{1,255}$", var.alarms.metrics_namespace)) && trimspace(var.alarms.metrics_namespace) != "" && !startswith(var.alarms.metrics_namespace, "AWS/") && !startswith(var.alarms.metrics_namespace, ":"), false)
+    error_message = "alarms.metrics_namespace must be a CloudWatch namespace: 1 to 255 characters of A-Za-z0-9 . - _ / # : and space, not only spaces, starting with neither : nor AWS/."
+  }
+}
+
 variable "authorizer" {
   description = "How API Gateway calls the function and uses its answer. `type`: `TOKEN` (the Authorization header only, checked against a bearer expression first) or `REQUEST`; by default TOKEN, or REQUEST keyed by token and route (`method.request.header.Authorization`, `context.httpMethod`, `context.resourceId`) whenever a route has scopes. `identity_sources`: a REQUEST authorizer's cache key (the route-pinning sources are added when routes have scopes). `result_ttl_seconds`: API Gateway's cache of decisions, 0-3600 (default 300). `policy_resource`: `stage` (default) or `method` (only with `result_ttl_seconds = 0`). `context_claims`: token claims copied into the authorizer context (default `sub scope client_id`)."
   type        = any

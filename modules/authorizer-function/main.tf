@@ -20,6 +20,7 @@ locals {
     INTROSPECTION_RETRIES         = tostring(var.introspection.retries)
     INTROSPECTION_TIMEOUT_SECONDS = tostring(var.introspection.timeout_seconds)
     LOG_LEVEL                     = var.function.log_level
+    METRICS_NAMESPACE             = var.metrics_namespace
     POLICY_RESOURCE               = var.authorization.policy_resource
     REQUIRED_SCOPES               = join(" ", var.authorization.required_scopes)
     ROUTE_SCOPES                  = jsonencode({ for route, scopes in var.authorization.route_scopes : route => join(" ", scopes) })

@@ -18,6 +18,11 @@ output "lambda_function_name" {
   value       = aws_lambda_function.this.function_name
 }
 
+output "lambda_function_timeout" {
+  description = "Timeout of the Lambda function, in seconds."
+  value       = aws_lambda_function.this.timeout
+}
+
 output "lambda_role_arn" {
   description = "ARN of the function's IAM role."
   value       = local.role_arn

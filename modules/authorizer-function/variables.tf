@@ -262,6 +262,18 @@ variable "introspection" {
   }
 }
 
+variable "metrics_namespace" {
+  description = "CloudWatch namespace of the metrics the function writes in its decision lines (embedded metric format)."
+  type        = string
+  default     = "PhantomToken"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9.\\-_/#: ]{1,255}$", var.metrics_namespace)) && trimspace(var.metrics_namespace) != "" && !startswith(var.metrics_namespace, "AWS/") && !startswith(var.metrics_namespace, ":")
+    error_message = "metrics_namespace must be 1 to 255 characters of A-Za-z0-9 . - _ / # : and space, not only spaces, and start with neither : nor AWS/."
+  }
+}
+
 variable "name" {
   description = "Name of the Lambda function; also names its IAM role, policy and log group."
   type        = string

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from phantom_token import decision_log
 from phantom_token.config import load_config
 from tests.support.terraform import REPO_ROOT, write_aws_override
 from tests.terraform.inventory import load_inventory, regenerate_command
@@ -29,6 +30,7 @@ ROOTS = (
     "examples/shared-function",
     "tests/terraform/fixtures/minimal",
     "tests/terraform/fixtures/full",
+    "tests/terraform/fixtures/alarms",
 )
 # DESIGN.md, "The Lambda contract". CLIENT_SECRET is for local runs only: never set here.
 LAMBDA_ENVIRONMENT = frozenset(
@@ -47,6 +49,7 @@ LAMBDA_ENVIRONMENT = frozenset(
         "INTROSPECTION_TIMEOUT_SECONDS",
         "INTROSPECTION_RETRIES",
         "LOG_LEVEL",
+        "METRICS_NAMESPACE",
     }
 )
 JWT_HEADER = "integration.request.header.Authorization"
@@ -422,6 +425,7 @@ def test_lambda_environment_with_defaults(minimal_plan: Plan) -> None:
         "INTROSPECTION_RETRIES": "1",
         "INTROSPECTION_TIMEOUT_SECONDS": "3",
         "LOG_LEVEL": "INFO",
+        "METRICS_NAMESPACE": "PhantomToken",
         "POLICY_RESOURCE": "stage",
     }
 
@@ -748,3 +752,122 @@ def test_http_api_cache_key_and_jwt_header(
     assert plan.outputs().get("deployment_trigger") is None
     for address, integration in plan.of_type("aws_apigatewayv2_integration").items():
         assert integration["request_parameters"] == mapping, address
+
+
+# -- alarms and the dashboard (the metrics' names come from the Lambda's decision_log) ------
+
+
+ALARM_TYPES = ("aws_cloudwatch_metric_alarm", "aws_cloudwatch_dashboard")
+PAGING = ["arn:aws:sns:eu-west-1:123456789012:paging"]
+PAGING_AND_AUDIT = [*PAGING, "arn:aws:sns:eu-west-1:123456789012:audit"]
+
+
+@pytest.fixture(scope="module")
+def alarms_plan(planned: Callable[[str], Plan]) -> Plan:
+    return planned("tests/terraform/fixtures/alarms")
+
+
+def _alarms(plan: Plan) -> dict[str, dict[str, Any]]:
+    return {
+        address.split(".")[-1].removesuffix("[0]"): values
+        for address, values in plan.of_type("aws_cloudwatch_metric_alarm").items()
+    }
+
+
+def _queries(alarm: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {query["id"]: query for query in alarm["metric_query"]}
+
+
+@pytest.mark.parametrize("root", [r for r in ROOTS if not r.endswith("/alarms")])
+def test_no_alarm_and_no_dashboard_unless_enabled(
+    planned: Callable[[str], Plan], root: str
+) -> None:
+    # GIVEN a root that does not set alarms; THEN the plan has no alarm and no dashboard
+    plan = planned(root)
+    assert plan.counts().keys() & set(ALARM_TYPES) == set()
+
+
+def test_alarms_watch_what_the_lambda_writes(alarms_plan: Plan) -> None:
+    # GIVEN alarms enabled with a namespace, topics and thresholds
+    alarms = _alarms(alarms_plan)
+    namespace = _environment(alarms_plan)["METRICS_NAMESPACE"]
+    function = decision_log.FUNCTION_DIMENSION
+    # THEN there are four, each acting on the given topics, and not breaching without data
+    assert sorted(alarms) == ["duration", "error_rate", "identity_server", "throttles"]
+    assert namespace == "Platform/Auth"
+    for name, alarm in alarms.items():
+        assert alarm["alarm_actions"] == PAGING, name
+        assert sorted(alarm["ok_actions"]) == sorted(PAGING_AND_AUDIT), name
+        assert alarm["treat_missing_data"] == "notBreaching", name
+        assert (alarm["evaluation_periods"], alarm["datapoints_to_alarm"]) == (5, 5), name
+    # the error rate: error decisions over all decisions, in the Lambda's namespace
+    rate = _queries(alarms["error_rate"])
+    assert rate["rate"]["expression"] == "100 * FILL(errors, 0) / decisions"
+    assert alarms["error_rate"]["threshold"] == 2.5
+    assert [rate[q]["metric"][0] for q in ("errors", "decisions")] == [
+        {
+            "namespace": namespace,
+            "metric_name": decision_log.DECISIONS,
+            "period": 120,
+            "stat": "Sum",
+            "dimensions": {function: "alarms", decision_log.OUTCOME_DIMENSION: "error"},
+            "unit": "",
+        },
+        {
+            "namespace": namespace,
+            "metric_name": decision_log.DECISIONS,
+            "period": 120,
+            "stat": "Sum",
+            "dimensions": {function: "alarms"},
+            "unit": "",
+        },
+    ]
+    # the identity server: the sum of the failed answer classes the Lambda writes
+    failures = _queries(alarms["identity_server"])
+    assert {
+        query["metric"][0]["metric_name"] for query in failures.values() if query["metric"]
+    } == {decision_log.ANSWER_METRICS[answer] for answer in decision_log.FAILED_ANSWERS}
+    for query in failures.values():
+        for metric in query["metric"]:
+            assert (metric["namespace"], metric["dimensions"]) == (namespace, {function: "alarms"})
+    assert alarms["identity_server"]["threshold"] == 10
+    # Lambda's own metrics: throttles, and p99 duration against 75 % of the 12 s timeout
+    throttles, duration = alarms["throttles"], alarms["duration"]
+    assert (throttles["namespace"], throttles["metric_name"], throttles["threshold"]) == (
+        "AWS/Lambda",
+        "Throttles",
+        3,
+    )
+    assert (duration["metric_name"], duration["extended_statistic"]) == ("Duration", "p99")
+    assert duration["threshold"] == 12 * 1000 * 0.75
+    assert throttles["dimensions"] == duration["dimensions"] == {"FunctionName": "alarms"}
+
+
+def test_the_dashboard_graphs_the_lambda_metrics(alarms_plan: Plan) -> None:
+    # GIVEN the dashboard enabled
+    [(_, dashboard)] = alarms_plan.of_type("aws_cloudwatch_dashboard").items()
+    body = json.loads(dashboard["dashboard_body"])
+    metric_lines = [
+        line
+        for widget in body["widgets"]
+        if widget["type"] == "metric"
+        for line in widget["properties"]["metrics"]
+    ]
+    ours = [line for line in metric_lines if line[0] == "Platform/Auth"]
+    # THEN every metric of ours it graphs is one the Lambda writes, with its dimensions
+    written = {
+        decision_log.DECISIONS,
+        decision_log.CACHE_HIT,
+        decision_log.INTROSPECTION_TIME,
+        decision_log.SECRET_READ_TIME,
+        *decision_log.ANSWER_METRICS.values(),
+    }
+    assert {line[1] for line in ours} == written
+    for line in ours:
+        dimensions = [item for item in line[2:] if isinstance(item, str)]
+        assert dimensions[:2] == [decision_log.FUNCTION_DIMENSION, "alarms"], line
+        assert dimensions[2:] in ([], [decision_log.OUTCOME_DIMENSION, dimensions[-1]]), line
+    outcomes = {line[5] for line in ours if len(line) > 5 and isinstance(line[5], str)}
+    assert outcomes == set(decision_log.OUTCOMES)
+    assert {w["properties"]["region"] for w in body["widgets"]} == {"eu-west-1"}
+    assert alarms_plan.outputs()["dashboard_name"] == "alarms-authorizer"

@@ -24,6 +24,21 @@ FIXTURES = "tests/terraform/fixtures"
 # module call in invalid-root-inputs -> what its plan error must say. Every message names the
 # root input and the offending key or value, and the error points at the caller's argument.
 ROOT_INPUTS = {
+    "alarms_typo": "alarms must be an object with the attributes alarm_actions, dashboard_enabled, "
+    "duration_p99_percent, enabled, error_rate_percent, evaluation_periods, "
+    'identity_server_failures, metrics_namespace, ok_actions, period_seconds, throttles; it has '
+    '"alarm_action".',
+    "alarms_topic_not_sns": "alarms.alarm_actions and alarms.ok_actions must be lists of at most 5 "
+    'SNS topic ARNs (arn:aws:sns:<region>:<account>:<topic>). Wrong: {"alarms.alarm_actions":'
+    '["arn:aws:sqs:eu-west-1:123456789012:paging"],"alarms.ok_actions":null}.',
+    "alarms_enabled_not_bool": "alarms.enabled and alarms.dashboard_enabled must be true or false.",
+    "alarms_error_rate_out_of_range": "alarms.error_rate_percent must be a number above 0 and at "
+    "most 100.",
+    "alarms_duration_out_of_range": "alarms.duration_p99_percent must be a number from 10 to 100",
+    "alarms_throttles_fraction": "alarms.throttles, alarms.identity_server_failures and "
+    "alarms.evaluation_periods must be whole numbers from 1 to 100000.",
+    "alarms_period_not_minutes": "alarms.period_seconds must be a multiple of 60 from 60 to 86400.",
+    "alarms_namespace_reserved": "alarms.metrics_namespace must be a CloudWatch namespace",
     "route_key_without_method": 'routes keys must be "METHOD /path" with METHOD GET, POST',
     "route_options": "OPTIONS, the CORS preflight, carries no token and is never put behind the "
     "authorizer) and the path as API Gateway holds it: segments of A-Za-z0-9._-, {name}, or a "

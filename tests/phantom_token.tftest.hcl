@@ -229,3 +229,60 @@ run "http_api_jwt_header_authorization_is_refused" {
 
   expect_failures = [var.http_api]
 }
+
+run "no_alarms_and_no_dashboard_by_default" {
+  command = plan
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.error_rate) + length(aws_cloudwatch_metric_alarm.throttles) + length(aws_cloudwatch_metric_alarm.duration) + length(aws_cloudwatch_metric_alarm.identity_server) + length(aws_cloudwatch_dashboard.this) == 0
+    error_message = "Alarms and the dashboard are opt-in."
+  }
+
+  assert {
+    condition     = local.alarms.metrics_namespace == "PhantomToken"
+    error_message = "The function's metrics go to the PhantomToken namespace by default."
+  }
+}
+
+run "alarms_page_the_given_topics_on_the_lambda_metrics" {
+  command = plan
+
+  variables {
+    alarms = {
+      enabled           = true
+      dashboard_enabled = true
+      metrics_namespace = "Platform/Auth"
+      alarm_actions     = ["arn:aws:sns:eu-west-1:123456789012:paging"]
+    }
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.error_rate) == 1 && length(aws_cloudwatch_metric_alarm.throttles) == 1 && length(aws_cloudwatch_metric_alarm.duration) == 1 && length(aws_cloudwatch_metric_alarm.identity_server) == 1 && length(aws_cloudwatch_dashboard.this) == 1
+    error_message = "Four alarms and one dashboard when enabled."
+  }
+
+  assert {
+    condition     = toset([for query in aws_cloudwatch_metric_alarm.error_rate[0].metric_query : one(query.metric).namespace if length(query.metric) > 0]) == toset(["Platform/Auth"])
+    error_message = "The error-rate alarm reads the namespace the function writes to."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.duration[0].threshold == 8000
+    error_message = "The duration alarm fires at 80% of the default 10 s timeout."
+  }
+
+  assert {
+    condition     = toset(aws_cloudwatch_metric_alarm.throttles[0].alarm_actions) == toset(["arn:aws:sns:eu-west-1:123456789012:paging"])
+    error_message = "Alarms notify the given topics."
+  }
+}
+
+run "a_misspelt_alarms_attribute_is_refused" {
+  command = plan
+
+  variables {
+    alarms = { enabled = true, alarm_action = ["arn:aws:sns:eu-west-1:123456789012:paging"] }
+  }
+
+  expect_failures = [var.alarms]
+}

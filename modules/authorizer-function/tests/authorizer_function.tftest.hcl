@@ -42,6 +42,7 @@ run "environment_follows_the_lambda_contract" {
       INTROSPECTION_RETRIES         = "1"
       INTROSPECTION_TIMEOUT_SECONDS = "3"
       LOG_LEVEL                     = "INFO"
+      METRICS_NAMESPACE             = "PhantomToken"
       POLICY_RESOURCE               = "stage"
     })
     error_message = "The environment must hold the contract's variables with their defaults, and no secret value."

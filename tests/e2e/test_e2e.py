@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.support.demo import decision_counts
+from tests.support.emf import validate_decision_lines
 from tests.support.gateway import zip_code_sha256
 from tests.support.scenarios import CURITY_SCENARIOS, PEER_SCENARIOS
 from tests.support.stack import LAMBDA_ZIP, CurityIdentity
@@ -73,3 +75,19 @@ def test_lambda_logs_never_hold_a_token_a_jwt_or_the_secret(stack: Stack) -> Non
     assert isinstance(stack.identity, CurityIdentity)
     leaked = [value for value in stack.identity.server.sensitive_values() if value in logs]
     assert not leaked, f"{len(leaked)} tokens or secrets appear in the Lambda's logs"
+
+
+def test_the_metrics_count_every_invocation(stack: Stack) -> None:
+    # GIVEN every scenario run so far through the deployed function (runs after them)
+    logs = stack.gateway.lambda_logs()
+    emf = [line for line in logs.splitlines() if line.startswith('{"_aws":')]
+    # WHEN the decisions are read back from the EMF lines, as make demo prints them
+    counts = decision_counts(logs)
+    # THEN every line is valid EMF, one per invocation, and each decision looked a token up
+    # or was refused before (no token: unauthorized without a cache lookup)
+    validate_decision_lines(emf)
+    decisions = sum(counts[outcome] for outcome in ("allow", "deny", "unauthorized", "error"))
+    assert decisions == len(emf) == stack.gateway.lambda_invocations
+    assert counts["cache hit"] + counts["cache miss"] <= decisions
+    assert counts["allow"] > 0
+    assert counts["unauthorized"] > 0

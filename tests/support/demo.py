@@ -10,6 +10,7 @@ when every scenario behaved.
 
 from __future__ import annotations
 
+import json
 import signal
 import sys
 import tempfile
@@ -74,6 +75,30 @@ def print_table(results: list[tuple[Scenario, list[Call]]], out: TextIO) -> None
                 out.write(f"    ! {problem}\n")
 
 
+OUTCOMES = ("allow", "deny", "unauthorized", "error")
+
+
+def decision_counts(logs: str) -> dict[str, int]:
+    """Decisions per outcome and cache hits/misses, read back from the EMF decision lines."""
+    counts = dict.fromkeys((*OUTCOMES, "cache hit", "cache miss"), 0)
+    for text in logs.splitlines():
+        try:
+            line = json.loads(text)
+        except ValueError:
+            continue
+        if not isinstance(line, dict) or "_aws" not in line:
+            continue
+        counts[line["Outcome"]] += line["Decisions"]
+        if "CacheHit" in line:
+            counts["cache hit" if line["CacheHit"] else "cache miss"] += 1
+    return counts
+
+
+def counts_line(counts: dict[str, int]) -> str:
+    outcomes = ", ".join(f"{outcome} {counts[outcome]}" for outcome in OUTCOMES)
+    return f"{outcomes}; cache hit {counts['cache hit']} / miss {counts['cache miss']}"
+
+
 def run_scenarios(
     stack: Stack, scenarios: tuple[Scenario, ...]
 ) -> list[tuple[Scenario, list[Call]]]:
@@ -95,6 +120,8 @@ def main(out: TextIO = sys.stdout) -> int:
         out.flush()
 
     results: list[tuple[Scenario, list[Call]]] = []
+    counts: dict[str, int] = {}
+    invocations = 0
     try:
         with tempfile.TemporaryDirectory(prefix="phantom-token-demo-") as tmp:
             with running_stack(Path(tmp), progress) as stack:
@@ -107,6 +134,8 @@ def main(out: TextIO = sys.stdout) -> int:
                         results += run_scenarios(peer, PEER_SCENARIOS)
                 else:
                     progress(f"skipping the oidc-provider scenarios: {reason}")
+                counts = decision_counts(stack.gateway.lambda_logs())
+                invocations = stack.gateway.lambda_invocations
                 progress("stopping the gateway, destroying the stack, stopping the servers")
     except KeyboardInterrupt:
         out.write("interrupted: everything started was stopped\n")
@@ -122,6 +151,10 @@ def main(out: TextIO = sys.stdout) -> int:
         "\nauthorizer: whether the Lambda ran or API Gateway's cached policy answered; "
         "identity server: whether it got an introspection request (oidc-provider keeps no count)."
         "\n"
+    )
+    out.write(
+        f"\nDecisions read back from the Lambda's metrics (EMF lines, {invocations} invocations):"
+        f" {counts_line(counts)}\n"
     )
     failed = [scenario.name for scenario, calls in results if not all(c.ok for c in calls)]
     total = len(results)

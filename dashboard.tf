@@ -3,8 +3,8 @@
 ################################################################################
 
 locals {
-  # The region of the REST API (arn:<partition>:execute-api:<region>:...), without a data source.
-  dashboard_region = split(":", var.rest_api.execution_arn)[3]
+  # The region of the API (arn:<partition>:execute-api:<region>:...), without a data source.
+  dashboard_region = split(":", coalesce(try(var.rest_api.execution_arn, null), try(var.http_api.execution_arn, null)))[3]
   _ns              = local.alarms.metrics_namespace
   _fn              = [local.metric_dimensions.function, module.function.lambda_function_name]
   _lambda_fn       = ["FunctionName", module.function.lambda_function_name]

@@ -26,7 +26,7 @@ FIXTURES = "tests/terraform/fixtures"
 ROOT_INPUTS = {
     "alarms_typo": "alarms must be an object with the attributes alarm_actions, dashboard_enabled, "
     "duration_p99_percent, enabled, error_rate_percent, evaluation_periods, "
-    'identity_server_failures, metrics_namespace, ok_actions, period_seconds, throttles; it has '
+    "identity_server_failures, metrics_namespace, ok_actions, period_seconds, throttles; it has "
     '"alarm_action".',
     "alarms_topic_not_sns": "alarms.alarm_actions and alarms.ok_actions must be lists of at most 5 "
     'SNS topic ARNs (arn:aws:sns:<region>:<account>:<topic>). Wrong: {"alarms.alarm_actions":'

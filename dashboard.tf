@@ -4,7 +4,8 @@
 
 locals {
   # The region of the API (arn:<partition>:execute-api:<region>:...), without a data source.
-  dashboard_region = split(":", coalesce(try(var.rest_api.execution_arn, null), try(var.http_api.execution_arn, null)))[3]
+  # (null while neither API is given: the module's own precondition names that mistake.)
+  dashboard_region = try(split(":", coalesce(try(var.rest_api.execution_arn, null), try(var.http_api.execution_arn, null)))[3], null)
   _ns              = local.alarms.metrics_namespace
   _fn              = [local.metric_dimensions.function, module.function.lambda_function_name]
   _lambda_fn       = ["FunctionName", module.function.lambda_function_name]

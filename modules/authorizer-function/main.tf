@@ -35,6 +35,16 @@ locals {
   environment = { for name, value in local._environment : name => value if !contains(local._unset, name) }
 }
 
+# The function's environment as planned, for whoever reviews the plan. The AWS provider shows a
+# map attribute as "(known after apply)" as soon as one value in it is unknown, so when the
+# secret is created in the same configuration its ARN would hide every other setting of the
+# Lambda's environment: scopes, endpoint, response format. This resource holds the same map and
+# the plan shows each known value, and "(known after apply)" for the ARN alone. It creates
+# nothing outside Terraform's state.
+resource "terraform_data" "environment" {
+  input = local.environment
+}
+
 resource "aws_cloudwatch_log_group" "this" {
   #checkov:skip=CKV_AWS_158:a customer managed key is optional (function.log_kms_key_arn): it costs money and needs a key policy for CloudWatch Logs; the logs hold no token or secret and are encrypted at rest either way
   name              = "/aws/lambda/${var.name}"

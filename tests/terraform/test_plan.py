@@ -474,6 +474,24 @@ def test_the_lambda_accepts_the_planned_environment(
     )
 
 
+def test_the_plan_shows_every_known_environment_value(complete_plan: Plan) -> None:
+    # GIVEN the secret created in the same configuration: its ARN is unknown at plan, and the
+    # provider then shows the function's whole environment as "(known after apply)"
+    _, function = complete_plan.one("aws_lambda_function")
+    assert function["environment"] == [{}]
+    # THEN the environment's mirror shows every other value, and hides only the ARN
+    address = "module.phantom_token.module.function.terraform_data.environment"
+    planned = complete_plan.values(address)["input"]
+    assert complete_plan.unknown(address)["input"] == {"CLIENT_SECRET_ARN": True}
+    assert planned["POLICY_RESOURCE"] == "stage"
+    assert json.loads(planned["ROUTE_SCOPES"]) == {
+        "GET /orders": "orders:read",
+        "POST /orders": "orders:write",
+        "DELETE /orders/{id}": "orders:admin",
+        "DELETE /orders/{id}/items": "orders:read",
+    }
+
+
 @pytest.mark.parametrize("root", ROOTS)
 def test_no_secret_value_reaches_the_plan(planned: Callable[[str], Plan], root: str) -> None:
     plan = planned(root)

@@ -17,10 +17,9 @@ from __future__ import annotations
 import json
 import re
 import time
-from urllib.parse import urlsplit
 
 from phantom_token.aws_sigv4 import Credentials, amz_date, signed_headers
-from phantom_token.config import Endpoint, is_loopback_host
+from phantom_token.config import Endpoint, checked_url, endpoint_of
 from phantom_token.errors import AuthorizerError
 from phantom_token.introspection import MIN_ATTEMPT_SECONDS, HttpTransport, backoff_seconds
 
@@ -141,20 +140,10 @@ def resolve_endpoint(service: Service, region: str, environ: Mapping[str, str]) 
 
 def endpoint_from_url(url: str, name: str) -> Endpoint:
     """An endpoint override: https, or http to a loopback host (local emulators in tests)."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        raise AwsCallError(f"{name} is not a valid URL") from None
-    host = parts.hostname or ""
-    if parts.scheme not in ("https", "http") or not host:
-        raise AwsCallError(f"{name} must be an absolute https:// URL")
-    if parts.scheme == "http" and not is_loopback_host(host):
-        raise AwsCallError(f"{name} must use https (plain http is allowed for loopback hosts only)")
+    parts = checked_url(url, name, AwsCallError)
     if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
         raise AwsCallError(f"{name} must be a scheme, a host and a port only")
-    default_port = 443 if parts.scheme == "https" else 80
-    return Endpoint(url, parts.scheme, host, port or default_port, "/")
+    return endpoint_of(url, parts, "/")
 
 
 def region_of(reference: str) -> str | None:

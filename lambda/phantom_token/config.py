@@ -11,8 +11,9 @@ from phantom_token.errors import ConfigError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from typing import Literal, NamedTuple
+    from urllib.parse import SplitResult
 
     ResponseMode = Literal["jwt", "rfc9701"]
     PolicyResource = Literal["stage", "method"]
@@ -143,18 +144,28 @@ def _is_canonical_octet(part: str) -> bool:
     return part.isascii() and part.isdigit() and str(int(part)) == part and int(part) <= 255
 
 
-def parse_endpoint(url: str) -> Endpoint:
-    name = "INTROSPECTION_ENDPOINT"
+def checked_url(url: str, name: str, error: Callable[[str], Exception]) -> SplitResult:
+    """An absolute https URL, or http to a loopback host; ``error`` builds what is raised."""
     try:
         parts = urlsplit(url)
-        port = parts.port
+        parts.port  # noqa: B018 (raises ValueError for a port that is not one)
     except ValueError:
-        raise ConfigError(f"{name} is not a valid URL") from None
-    host = parts.hostname or ""
-    if parts.scheme not in ("https", "http") or not host:
-        raise ConfigError(f"{name} must be an absolute https:// URL")
-    if parts.scheme == "http" and not is_loopback_host(host):
-        raise ConfigError(f"{name} must use https (plain http is allowed for loopback hosts only)")
+        raise error(f"{name} is not a valid URL") from None
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise error(f"{name} must be an absolute https:// URL")
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        raise error(f"{name} must use https (plain http is allowed for loopback hosts only)")
+    return parts
+
+
+def endpoint_of(url: str, parts: SplitResult, path: str) -> Endpoint:
+    default_port = 443 if parts.scheme == "https" else 80
+    return Endpoint(url, parts.scheme, parts.hostname or "", parts.port or default_port, path)
+
+
+def parse_endpoint(url: str) -> Endpoint:
+    name = "INTROSPECTION_ENDPOINT"
+    parts = checked_url(url, name, ConfigError)
     if parts.username is not None or parts.password is not None:
         raise ConfigError(f"{name} must not carry credentials; use CLIENT_ID and a secret")
     if parts.fragment or _has_control_characters(url) or " " in url:
@@ -162,8 +173,7 @@ def parse_endpoint(url: str) -> Endpoint:
     path = parts.path or "/"
     if parts.query:
         path = f"{path}?{parts.query}"
-    default_port = 443 if parts.scheme == "https" else 80
-    return Endpoint(url, parts.scheme, host, port or default_port, path)
+    return endpoint_of(url, parts, path)
 
 
 def _client_id(value: str) -> str:

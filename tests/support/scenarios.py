@@ -6,7 +6,8 @@ identity server asked when the cache should have answered, what the upstream got
 behaved when none of its calls has a problem.
 
 ``CURITY_SCENARIOS`` run against the fake Curity (``jwt`` mode); ``PEER_SCENARIOS`` against
-oidc-provider (``rfc9701`` mode, see ``tests.support.stack.peer_stack``).
+oidc-provider (``rfc9701`` mode, see ``tests.support.stack.peer_stack``); ``HTTP_API_SCENARIOS``
+against the fake Curity through examples/http-api (``tests.support.stack.running_http_stack``).
 
 examples/complete has route scopes, so its authorizer is a REQUEST authorizer keyed by the
 Authorization header, ``context.httpMethod`` and ``context.resourceId``: API Gateway caches one
@@ -277,4 +278,92 @@ PEER_SCENARIOS = (
     Scenario("oidc-provider: valid token (RFC 9701)", peer_valid_token),
     Scenario("oidc-provider: revoked token", peer_revoked_token),
     Scenario("oidc-provider: unknown token", peer_unknown_token),
+)
+
+
+# ----- the HTTP API (examples/http-api, payload format 2.0, simple responses) -----------------
+#
+# Its routes have scopes, so the authorizer's identity sources are the Authorization header,
+# $context.httpMethod and $context.routeKey: one cached decision per token and route. The JWT
+# reaches the upstream in the example's jwt_header (X-Phantom-Token): Authorization is a reserved
+# header for HTTP API parameter mapping, so the client's opaque token stays in it (API Gateway
+# Developer Guide, "Transforming API requests for HTTP APIs", "Reserved headers").
+
+
+def _jwt_beside_opaque_token(call: Call, token: str, scope: str | None = None) -> Call:
+    """The JWT in its header (verified by Stack.call); the opaque token only in Authorization."""
+    upstream = call.upstream
+    call.expect(upstream is not None, "the upstream was not called")
+    if upstream is not None:
+        headers = upstream["headers"]
+        call.expect(
+            headers.get("authorization") == f"Bearer {token}",
+            "the upstream's Authorization is not the client's opaque token",
+        )
+        call.expect(
+            all(token not in value for name, value in headers.items() if name != "authorization"),
+            "the opaque token reached the upstream in another header",
+        )
+        if scope is not None:
+            call.expect(f"scope={scope}" in call.seen_by_upstream, f"JWT lacks scope {scope}")
+    return call
+
+
+def http_unknown_token_assumed_401(stack: Stack) -> list[Call]:
+    # The Lambda raises Exception("Unauthorized"): a 401 for REST APIs; the HTTP API
+    # documentation does not say what it gives with simple responses. The emulator answers 401
+    # (tests.support.http_gateway); AWS may answer 500. Either way never an Allow.
+    token = secrets.token_urlsafe(32)
+    call = stack.call("GET", "/orders", f"Bearer {token}", "Bearer <unknown>", 401)
+    return [_denied(_introspected_once(call))]
+
+
+def http_valid_token(stack: Stack) -> list[Call]:
+    token = stack.identity.token("orders:read")
+    call = stack.call("GET", "/orders", f"Bearer {token}", "Bearer <orders:read>", 200)
+    return [_jwt_beside_opaque_token(_introspected_once(call), token, "orders:read")]
+
+
+def http_missing_route_scope(stack: Stack) -> list[Call]:
+    token = stack.identity.token("orders:read")
+    denied = stack.call("POST", "/orders", f"Bearer {token}", "Bearer <orders:read>", 403)
+    again = stack.call("POST", "/orders", f"Bearer {token}", "same token", 403)
+    reader = stack.call("GET", "/orders", f"Bearer {token}", "same token", 200)
+    writer = stack.identity.token("orders:write")
+    written = stack.call("POST", "/orders", f"Bearer {writer}", "Bearer <orders:write>", 200)
+    return [
+        _denied(_introspected_once(denied)),
+        _denied(_from_gateway_cache(again)),
+        _jwt_beside_opaque_token(_from_lambda_cache(reader), token),
+        _jwt_beside_opaque_token(_introspected_once(written), writer, "orders:write"),
+    ]
+
+
+def http_second_route(stack: Stack) -> list[Call]:
+    token = stack.identity.token("orders:read")
+    first = stack.call("GET", "/orders", f"Bearer {token}", "Bearer <orders:read>", 200)
+    profile = stack.call("GET", "/profile", f"Bearer {token}", "same token", 200)
+    again = stack.call("GET", "/orders", f"Bearer {token}", "same token", 200)
+    profile_again = stack.call("GET", "/profile", f"Bearer {token}", "same token", 200)
+    return [
+        _jwt_beside_opaque_token(_introspected_once(first), token),
+        _upstream_path(_jwt_beside_opaque_token(_from_lambda_cache(profile), token), "/profile"),
+        _upstream_path(_from_gateway_cache(again), "/orders"),
+        _upstream_path(_from_gateway_cache(profile_again), "/profile"),
+    ]
+
+
+HTTP_API_SCENARIOS = (
+    Scenario("HTTP API: no Authorization header", no_authorization_header),
+    Scenario(
+        "HTTP API: unknown token (assumed: Unauthorized -> 401 as on REST APIs)",
+        http_unknown_token_assumed_401,
+    ),
+    Scenario("HTTP API: valid token", http_valid_token),
+    Scenario(
+        "HTTP API: same token: another route runs the Lambda, the same route is cached",
+        http_second_route,
+    ),
+    Scenario("HTTP API: token lacking a route's scope", http_missing_route_scope),
+    Scenario("HTTP API: identity server down", identity_server_down),
 )

@@ -10,6 +10,11 @@
    introspection client's secret put into the Secrets Manager secret the example created;
 5. the gateway emulator serving the applied stage.
 
+``running_http_stack(work_dir)`` does the same with examples/http-api (an HTTP API, payload
+format 2.0) served by the HTTP API emulator (``tests.support.http_gateway``). Both are built
+from the same pieces (``_services``, ``_applied_example``); run them one after the other, never
+at once: moto's backends are process-wide.
+
 ``peer_stack(stack)`` points the deployed authorizer (its environment in moto, as an operator
 would change it) at panva's oidc-provider in ``rfc9701`` mode and serves it with a second
 gateway; the environment is restored afterwards.
@@ -37,6 +42,7 @@ import requests
 from tests.support import terraform
 from tests.support.fake_curity import FakeCurity
 from tests.support.gateway import Gateway, aws_client
+from tests.support.http_gateway import HttpGateway
 from tests.support.jwts import jwt_claims, verify_hs256
 from tests.support.moto_server import running_moto_server
 from tests.support.oidc_peer import running_oidc_provider
@@ -48,6 +54,7 @@ if TYPE_CHECKING:
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_ZIP = REPO_ROOT / "lambda" / "dist" / "phantom-token-authorizer.zip"
 EXAMPLE = "complete"
+HTTP_API_EXAMPLE = "http-api"
 API_CLIENT_ID = "demo-client"
 API_CLIENT_SCOPES = "orders:read orders:write orders:admin"
 INTROSPECTION_CLIENT_ID = "phantom-token-authorizer"
@@ -149,7 +156,7 @@ class Call:
 
 @dataclass
 class Stack:
-    gateway: Gateway
+    gateway: Gateway | HttpGateway
     identity: OAuthIdentity
     upstream: UpstreamEcho
     aws_endpoint_url: str
@@ -157,6 +164,10 @@ class Stack:
     outputs: dict[str, Any]
     gateway_ttl_seconds: int
     lambda_zip: Path
+    # Where the upstream finds "Bearer <JWT>": a REST API maps it into Authorization; an HTTP
+    # API cannot (a reserved header for parameter mapping), so the JWT travels in its own header.
+    jwt_header: str = "Authorization"
+    request_id_header: str = "x-amzn-RequestId"  # HTTP APIs answer with apigw-requestid
 
     def call(
         self, method: str, path: str, authorization: str | None, credential: str, expected: int
@@ -170,7 +181,7 @@ class Stack:
             timeout=_HTTP_TIMEOUT_SECONDS,
         )
         after = self.identity.introspections()
-        record = self.gateway.record(response.headers["x-amzn-RequestId"])
+        record = self.gateway.record(response.headers[self.request_id_header])
         upstream = response.json() if record.outcome == "forwarded" else None
         call = Call(
             request=f"{method} {path}",
@@ -191,11 +202,12 @@ class Stack:
 
     def describe_upstream_authorization(self, call: Call) -> str:
         assert call.upstream is not None
-        value = call.upstream["headers"].get("authorization", "")
+        header = self.jwt_header
+        value = call.upstream["headers"].get(header.lower(), "")
         scheme, _, jwt = value.partition(" ")
         if scheme != "Bearer" or jwt.count(".") != 2:
-            call.problems.append(f"upstream Authorization is not a Bearer JWT: {value[:24]!r}")
-            return f"Authorization: {value[:24]!r}"
+            call.problems.append(f"upstream {header} is not a Bearer JWT: {value[:24]!r}")
+            return f"{header}: {value[:24]!r}"
         try:
             claims = self.identity.claims(jwt)
         except ValueError as error:
@@ -207,7 +219,8 @@ class Stack:
             for key in ("active", "sub", "client_id", "scope")
             if key in inner
         )
-        return f"Bearer <JWT {shown}>"
+        prefix = "" if header == "Authorization" else f"{header}: "
+        return f"{prefix}Bearer <JWT {shown}>"
 
 
 def _declared_variables(workdir: Path) -> set[str]:
@@ -222,7 +235,11 @@ def _region_of(outputs: dict[str, Any]) -> str:
 
 
 def example_variables(
-    declared: set[str], introspection_endpoint: str, backend_url: str, ttl: int
+    declared: set[str],
+    introspection_endpoint: str,
+    backend_url: str,
+    ttl: int,
+    example: str = EXAMPLE,
 ) -> tuple[dict[str, Any], bool]:
     """The example's inputs for this run; True when the gateway cache TTL is one of them."""
     wanted: dict[str, Any] = {
@@ -233,10 +250,90 @@ def example_variables(
     }
     missing = {"introspection_endpoint", "backend_url"} - declared
     if missing:
-        msg = f"examples/{EXAMPLE} does not declare {sorted(missing)}"
+        msg = f"examples/{example} does not declare {sorted(missing)}"
         raise RuntimeError(msg)
     variables = {name: value for name, value in wanted.items() if name in declared}
     return variables, "authorizer_cache_ttl_seconds" in variables
+
+
+@dataclass
+class _Services:
+    """What both stacks run besides Terraform and the gateway."""
+
+    endpoint: str
+    curity: FakeCurity
+    introspection_secret: str
+    identity: CurityIdentity
+    upstream: UpstreamEcho
+
+
+def _services(cleanup: ExitStack, progress: Callable[[str], None]) -> _Services:
+    """moto, the fake Curity (with its two clients) and the upstream, stopped by ``cleanup``."""
+    if not LAMBDA_ZIP.is_file():
+        msg = f"{LAMBDA_ZIP.relative_to(REPO_ROOT)} is missing: run `make build`"
+        raise FileNotFoundError(msg)
+    progress("starting the local AWS emulator (moto)")
+    endpoint = cleanup.enter_context(running_moto_server())
+    curity = cleanup.enter_context(FakeCurity())
+    introspection_client = curity.add_client(INTROSPECTION_CLIENT_ID)
+    api_client = curity.add_client(API_CLIENT_ID, API_CLIENT_SCOPES)
+    progress(f"fake Curity at {curity.url}")
+    upstream = cleanup.enter_context(UpstreamEcho())
+    progress(f"upstream echo API at {upstream.url}")
+    identity = CurityIdentity(
+        "fake Curity",
+        curity.token_endpoint,
+        curity.revocation_endpoint,
+        api_client.client_id,
+        api_client.secret,
+        server=curity,
+    )
+    return _Services(endpoint, curity, introspection_client.secret, identity, upstream)
+
+
+@dataclass
+class _Applied:
+    outputs: dict[str, Any]
+    region: str
+    lambda_zip: Path  # the copy Terraform deployed
+    ttl_is_variable: bool
+
+
+def _applied_example(
+    cleanup: ExitStack,
+    example: str,
+    work_dir: Path,
+    services: _Services,
+    progress: Callable[[str], None],
+) -> _Applied:
+    """``terraform apply`` of the example against moto (destroyed by ``cleanup``), secret put."""
+    if terraform.terraform_binary() is None:
+        msg = "terraform is not installed (1.5 or newer)"
+        raise RuntimeError(msg)
+    tree = work_dir / "tree"
+    workdir = terraform.copy_module_tree(example, tree)
+    terraform.write_aws_override(workdir, services.endpoint)
+    tf = terraform.TerraformWorkdir(workdir, terraform.terraform_env(work_dir))
+    variables, ttl_is_variable = example_variables(
+        _declared_variables(workdir),
+        services.curity.introspection_endpoint,
+        services.upstream.url,
+        GATEWAY_TTL_SECONDS,
+        example,
+    )
+    progress(f"terraform init + apply examples/{example} against moto")
+    tf.init()
+    cleanup.callback(progress, f"terraform destroy examples/{example}: done")
+    cleanup.callback(tf.destroy, variables)
+    tf.apply(variables)
+    outputs = tf.outputs()
+    region = _region_of(outputs)
+    aws_client("secretsmanager", services.endpoint, region).put_secret_value(
+        SecretId=outputs["client_secret_arn"], SecretString=services.introspection_secret
+    )
+    # The copy is what Terraform deploys: the gateway runs (and checks) exactly that zip.
+    lambda_zip = tree / LAMBDA_ZIP.relative_to(REPO_ROOT)
+    return _Applied(outputs, region, lambda_zip, ttl_is_variable)
 
 
 @contextmanager
@@ -244,71 +341,62 @@ def running_stack(
     work_dir: Path, progress: Callable[[str], None] = lambda _: None
 ) -> Iterator[Stack]:
     """Start everything (see the module docstring); stop it all on the way out."""
-    if not LAMBDA_ZIP.is_file():
-        msg = f"{LAMBDA_ZIP.relative_to(REPO_ROOT)} is missing: run `make build`"
-        raise FileNotFoundError(msg)
     with ExitStack() as cleanup:
-        progress("starting the local AWS emulator (moto)")
-        endpoint = cleanup.enter_context(running_moto_server())
-        curity = cleanup.enter_context(FakeCurity())
-        introspection_client = curity.add_client(INTROSPECTION_CLIENT_ID)
-        api_client = curity.add_client(API_CLIENT_ID, API_CLIENT_SCOPES)
-        progress(f"fake Curity at {curity.url}")
-        upstream = cleanup.enter_context(UpstreamEcho())
-        progress(f"upstream echo API at {upstream.url}")
-
-        if terraform.terraform_binary() is None:
-            msg = "terraform is not installed (1.5 or newer)"
-            raise RuntimeError(msg)
-        tree = work_dir / "tree"
-        workdir = terraform.copy_module_tree(EXAMPLE, tree)
-        # The copy is what Terraform deploys: the gateway runs (and checks) exactly that zip.
-        lambda_zip = tree / LAMBDA_ZIP.relative_to(REPO_ROOT)
-        terraform.write_aws_override(workdir, endpoint)
-        tf = terraform.TerraformWorkdir(workdir, terraform.terraform_env(work_dir))
-        variables, ttl_is_variable = example_variables(
-            _declared_variables(workdir),
-            curity.introspection_endpoint,
-            upstream.url,
-            GATEWAY_TTL_SECONDS,
-        )
-        progress(f"terraform init + apply examples/{EXAMPLE} against moto")
-        tf.init()
-        cleanup.callback(progress, f"terraform destroy examples/{EXAMPLE}: done")
-        cleanup.callback(tf.destroy, variables)
-        tf.apply(variables)
-        outputs = tf.outputs()
-        region = _region_of(outputs)
-
-        aws_client("secretsmanager", endpoint, region).put_secret_value(
-            SecretId=outputs["client_secret_arn"], SecretString=introspection_client.secret
-        )
+        services = _services(cleanup, progress)
+        applied = _applied_example(cleanup, EXAMPLE, work_dir, services, progress)
+        outputs = applied.outputs
         gateway = Gateway(
-            endpoint,
+            services.endpoint,
             outputs["rest_api_id"],
             outputs["stage_name"],
-            lambda_zip,
-            region=region,
-            ttl_override_seconds=None if ttl_is_variable else GATEWAY_TTL_SECONDS,
+            applied.lambda_zip,
+            region=applied.region,
+            ttl_override_seconds=None if applied.ttl_is_variable else GATEWAY_TTL_SECONDS,
         )
         cleanup.enter_context(gateway)
         progress(f"gateway emulator serving stage {outputs['stage_name']} at {gateway.invoke_url}")
         yield Stack(
             gateway=gateway,
-            identity=CurityIdentity(
-                "fake Curity",
-                curity.token_endpoint,
-                curity.revocation_endpoint,
-                api_client.client_id,
-                api_client.secret,
-                server=curity,
-            ),
-            upstream=upstream,
-            aws_endpoint_url=endpoint,
-            region=region,
+            identity=services.identity,
+            upstream=services.upstream,
+            aws_endpoint_url=services.endpoint,
+            region=applied.region,
             outputs=outputs,
             gateway_ttl_seconds=GATEWAY_TTL_SECONDS,
-            lambda_zip=lambda_zip,
+            lambda_zip=applied.lambda_zip,
+        )
+
+
+@contextmanager
+def running_http_stack(
+    work_dir: Path, progress: Callable[[str], None] = lambda _: None
+) -> Iterator[Stack]:
+    """examples/http-api applied to moto, served by the HTTP API emulator; all stopped after."""
+    with ExitStack() as cleanup:
+        services = _services(cleanup, progress)
+        applied = _applied_example(cleanup, HTTP_API_EXAMPLE, work_dir, services, progress)
+        outputs = applied.outputs
+        gateway = HttpGateway(
+            services.endpoint,
+            outputs["http_api_id"],
+            outputs["stage_name"],
+            applied.lambda_zip,
+            region=applied.region,
+            ttl_override_seconds=None if applied.ttl_is_variable else GATEWAY_TTL_SECONDS,
+        )
+        cleanup.enter_context(gateway)
+        progress(f"HTTP API emulator serving stage {outputs['stage_name']} at {gateway.invoke_url}")
+        yield Stack(
+            gateway=gateway,
+            identity=services.identity,
+            upstream=services.upstream,
+            aws_endpoint_url=services.endpoint,
+            region=applied.region,
+            outputs=outputs,
+            gateway_ttl_seconds=GATEWAY_TTL_SECONDS,
+            lambda_zip=applied.lambda_zip,
+            jwt_header=str(outputs["jwt_header"]),
+            request_id_header="apigw-requestid",
         )
 
 

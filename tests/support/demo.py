@@ -3,9 +3,10 @@
 Starts moto, a fake Curity and an upstream echo API, applies examples/complete to moto with
 Terraform, serves the applied stage with the gateway emulator, gets tokens as a real client
 would, runs the scenarios of ``tests.support.scenarios`` (then the oidc-provider ones when
-Node and tests/node_modules are there) and prints what happened. Everything it started is
-destroyed and stopped on the way out, also on failure, Ctrl-C or SIGTERM. Exit code 0 only
-when every scenario behaved.
+Node and tests/node_modules are there); then the same with examples/http-api served by the
+HTTP API emulator (after the first stack is destroyed: moto's backends are process-wide), and
+prints what happened. Everything it started is destroyed and stopped on the way out, also on
+failure, Ctrl-C or SIGTERM. Exit code 0 only when every scenario behaved.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from tests.support.oidc_peer import unavailable_reason
-from tests.support.scenarios import CURITY_SCENARIOS, PEER_SCENARIOS
-from tests.support.stack import peer_stack, running_stack
+from tests.support.scenarios import CURITY_SCENARIOS, HTTP_API_SCENARIOS, PEER_SCENARIOS
+from tests.support.stack import peer_stack, running_http_stack, running_stack
 
 if TYPE_CHECKING:
     from tests.support.scenarios import Scenario
@@ -105,6 +106,11 @@ def run_scenarios(
     return [(scenario, scenario.run(stack)) for scenario in scenarios]
 
 
+def _metrics(api: str, stack: Stack) -> tuple[str, dict[str, int], int]:
+    """What the stack's own Lambda logged (the oidc-provider gateway's runs are not in it)."""
+    return api, decision_counts(stack.gateway.lambda_logs()), stack.gateway.lambda_invocations
+
+
 def _raise_interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
@@ -120,11 +126,13 @@ def main(out: TextIO = sys.stdout) -> int:
         out.flush()
 
     results: list[tuple[Scenario, list[Call]]] = []
-    counts: dict[str, int] = {}
-    invocations = 0
+    metrics: list[tuple[str, dict[str, int], int]] = []  # per API: counts, Lambda invocations
     try:
         with tempfile.TemporaryDirectory(prefix="phantom-token-demo-") as tmp:
-            with running_stack(Path(tmp), progress) as stack:
+            rest_dir, http_api_dir = Path(tmp) / "rest", Path(tmp) / "http-api"
+            rest_dir.mkdir()
+            http_api_dir.mkdir()
+            with running_stack(rest_dir, progress) as stack:
                 progress("running the scenarios against the fake Curity (jwt mode)")
                 results += run_scenarios(stack, CURITY_SCENARIOS)
                 reason = unavailable_reason()
@@ -134,9 +142,13 @@ def main(out: TextIO = sys.stdout) -> int:
                         results += run_scenarios(peer, PEER_SCENARIOS)
                 else:
                     progress(f"skipping the oidc-provider scenarios: {reason}")
-                counts = decision_counts(stack.gateway.lambda_logs())
-                invocations = stack.gateway.lambda_invocations
+                metrics.append(_metrics("REST API", stack))
                 progress("stopping the gateway, destroying the stack, stopping the servers")
+            with running_http_stack(http_api_dir, progress) as stack:
+                progress("running the HTTP API scenarios against the fake Curity (jwt mode)")
+                results += run_scenarios(stack, HTTP_API_SCENARIOS)
+                metrics.append(_metrics("HTTP API", stack))
+                progress("stopping the HTTP API emulator, destroying it, stopping the servers")
     except KeyboardInterrupt:
         out.write("interrupted: everything started was stopped\n")
         return 130
@@ -152,10 +164,9 @@ def main(out: TextIO = sys.stdout) -> int:
         "identity server: whether it got an introspection request (oidc-provider keeps no count)."
         "\n"
     )
-    out.write(
-        f"\nDecisions read back from the Lambda's metrics (EMF lines, {invocations} invocations):"
-        f" {counts_line(counts)}\n"
-    )
+    out.write("\nDecisions read back from the Lambda's metrics (its EMF lines):\n")
+    for api, counts, invocations in metrics:
+        out.write(f"  {api}: {invocations} invocations; {counts_line(counts)}\n")
     failed = [scenario.name for scenario, calls in results if not all(c.ok for c in calls)]
     total = len(results)
     out.write(f"\n{total - len(failed)} of {total} scenarios behaved")

@@ -115,7 +115,8 @@ module "routes" {
   integration        = each.value.integration
   request_parameters = each.value.request_parameters
   # A route whose key names another path than its resource would protect the wrong method.
-  path_check = {
+  # (A resource without a path is refused by the root's own check, which names the route.)
+  path_check = each.value.resource_path == null ? null : {
     actual   = each.value.resource_path
     expected = local._route_paths[each.key]
   }

@@ -432,6 +432,16 @@ def main() -> None:
             "<= 30 us",
             hit <= 30e-6,
         ),
+        # The 30 us target was set when the bare POST took 121 us on a quiet machine; this
+        # shared machine's speed varies several-fold, so the same budget is also read as a
+        # ratio to the bare POST measured in this run.
+        (
+            "cache hit p50 (with its line) / bare http.client POST p50",
+            f"{hit * 1e6:.1f} us / {bare * 1e6:.0f} us",
+            f"{hit / bare:.2f}x",
+            "<= 0.25x (30 us / 121 us)",
+            hit / bare <= 30 / 121,
+        ),
         (
             "cache hit p50, decision line filtered out (LOG_LEVEL=WARNING)",
             f"{hit_quiet * 1e6:.1f} us",

@@ -128,11 +128,9 @@ PRECONDITIONS = {
     "aws_apigatewayv2_api): neither is set.",
     "both_apis": "Set exactly one of rest_api (an aws_api_gateway_rest_api) and http_api (an "
     "aws_apigatewayv2_api): both are set.",
-    "rest_route_without_resource": "Every route of a REST API needs resource: the "
+    "rest_route_resource_without_path": "Every route of a REST API needs resource: the "
     "aws_api_gateway_resource of its path (or { id, path }), whose path must be the key's. "
     'Missing or without id and path: routes["GET /orders"].resource.',
-    "route_resource_without_path": "Missing or without id and path: "
-    'routes["GET /orders"].resource.',
     "http_api_route_with_rest_attributes": 'Not for an HTTP API: routes["GET /orders"].resource '
     '(HTTP API routes have no resource); routes["POST /orders"].request_parameters (method request '
     'parameters are REST API only); routes["POST /orders"].integration.type = "HTTP" (HTTP API '

@@ -701,48 +701,43 @@ class _Response:
     body: bytes
 
 
-class Gateway(ServedApp):
-    """Serves one deployed stage of a REST API (read from moto) on 127.0.0.1."""
+class EmulatedStage(ServedApp):
+    """What a REST API stage and an HTTP API stage share: one warm container per deployed
+    authorizer function, run from the built zip (whose CodeSha256 must be the deployed one),
+    the functions' log, the authorizer result cache and a record of every request."""
 
-    def __init__(
-        self,
-        aws_endpoint_url: str,
-        rest_api_id: str,
-        stage_name: str,
-        lambda_zip: Path,
-        region: str = "us-east-1",
-        ttl_override_seconds: int | None = None,
-    ):
+    config: Any  # the API as read back from moto: .functions, .region, .stage
+
+    def _start(
+        self, handler: type[QuietHandler], lambda_zip: Path, aws_endpoint_url: str, prefix: str
+    ) -> None:
         self.aws_endpoint_url = aws_endpoint_url
-        self.config = load_api_config(aws_endpoint_url, rest_api_id, stage_name, region)
-        self.ttl_override_seconds = ttl_override_seconds
-        self._lambda_zip = lambda_zip
-        self._work_dir = Path(tempfile.mkdtemp(prefix="gateway-emulator-"))
+        self._work_dir = Path(tempfile.mkdtemp(prefix=prefix))
         self.log_path = self._work_dir / "lambda.log"
         self._log = self.log_path.open("a", encoding="utf-8")
         self.containers: dict[str, WarmContainer] = {}
         self._cache: dict[tuple[str, tuple[str, ...]], tuple[float, dict[str, Any]]] = {}
         self._records: dict[str, RequestRecord] = {}
         self._lock = threading.Lock()
-        self._server = LoopbackServer(_GatewayHandler, app=self)
+        self._server = LoopbackServer(handler, app=self)
         try:
-            self._prepare_containers()
+            self._prepare_containers(lambda_zip)
         except BaseException:
             self._cleanup_files()
             raise
 
-    def _prepare_containers(self) -> None:
-        expected = zip_code_sha256(self._lambda_zip)
+    def _prepare_containers(self, lambda_zip: Path) -> None:
+        expected = zip_code_sha256(lambda_zip)
         for index, function in enumerate(self.config.functions.values()):
             if function.code_sha256 != expected:
                 msg = (
                     f"deployed function {function.name} has CodeSha256 {function.code_sha256}, "
-                    f"the zip {self._lambda_zip.name} has {expected}: the stack was applied "
+                    f"the zip {lambda_zip.name} has {expected}: the stack was applied "
                     "with another build"
                 )
                 raise CodeMismatchError(msg)
             code_dir = self._work_dir / f"function-{index}"
-            with zipfile.ZipFile(self._lambda_zip) as archive:
+            with zipfile.ZipFile(lambda_zip) as archive:
                 archive.extractall(code_dir)
             self.containers[function.arn] = WarmContainer(
                 function, code_dir, self.aws_endpoint_url, self.config.region, self._log
@@ -782,6 +777,23 @@ class Gateway(ServedApp):
         """What the console's "Flush authorizer cache" does."""
         with self._lock:
             self._cache.clear()
+
+
+class Gateway(EmulatedStage):
+    """Serves one deployed stage of a REST API (read from moto) on 127.0.0.1."""
+
+    def __init__(
+        self,
+        aws_endpoint_url: str,
+        rest_api_id: str,
+        stage_name: str,
+        lambda_zip: Path,
+        region: str = "us-east-1",
+        ttl_override_seconds: int | None = None,
+    ):
+        self.config = load_api_config(aws_endpoint_url, rest_api_id, stage_name, region)
+        self.ttl_override_seconds = ttl_override_seconds
+        self._start(_GatewayHandler, lambda_zip, aws_endpoint_url, "gateway-emulator-")
 
     # ----- the request path ------------------------------------------------------------------
 

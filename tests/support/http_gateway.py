@@ -54,30 +54,26 @@ from __future__ import annotations
 import http.client
 import json
 import re
-import shutil
-import tempfile
-import threading
 import time
 import traceback
-import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from tests.support.gateway import (
-    CodeMismatchError,
+    EmulatedStage,
     Function,
     RequestRecord,
-    WarmContainer,
     _Request,
     _Response,
     aws_client,
     function_arn_from_uri,
-    zip_code_sha256,
 )
-from tests.support.http_server import LoopbackServer, QuietHandler, ServedApp
+from tests.support.http_server import QuietHandler
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 _HOP_BY_HOP = frozenset(
     {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "host"}
@@ -476,7 +472,7 @@ class _Refused(Exception):  # control flow inside the gateway, never raised out 
         self.outcome = outcome
 
 
-class HttpGateway(ServedApp):
+class HttpGateway(EmulatedStage):
     """Serves one stage of an HTTP API (read from moto) on 127.0.0.1."""
 
     def __init__(
@@ -488,65 +484,9 @@ class HttpGateway(ServedApp):
         region: str = "us-east-1",
         ttl_override_seconds: int | None = None,
     ):
-        self.aws_endpoint_url = aws_endpoint_url
         self.config = load_http_api_config(aws_endpoint_url, api_id, stage_name, region)
         self.ttl_override_seconds = ttl_override_seconds
-        self._work_dir = Path(tempfile.mkdtemp(prefix="http-gateway-emulator-"))
-        self.log_path = self._work_dir / "lambda.log"
-        self._log = self.log_path.open("a", encoding="utf-8")
-        self.containers: dict[str, WarmContainer] = {}
-        self._cache: dict[tuple[str, tuple[str, ...]], tuple[float, dict[str, Any]]] = {}
-        self._records: dict[str, RequestRecord] = {}
-        self._lock = threading.Lock()
-        self._server = LoopbackServer(_HttpGatewayHandler, app=self)
-        try:
-            expected = zip_code_sha256(lambda_zip)
-            for index, function in enumerate(self.config.functions.values()):
-                if function.code_sha256 != expected:
-                    msg = (
-                        f"deployed function {function.name} has CodeSha256 "
-                        f"{function.code_sha256}, the zip {lambda_zip.name} has {expected}"
-                    )
-                    raise CodeMismatchError(msg)
-                code_dir = self._work_dir / f"function-{index}"
-                with zipfile.ZipFile(lambda_zip) as archive:
-                    archive.extractall(code_dir)
-                self.containers[function.arn] = WarmContainer(
-                    function, code_dir, aws_endpoint_url, region, self._log
-                )
-        except BaseException:
-            self._cleanup_files()
-            raise
-
-    @property
-    def invoke_url(self) -> str:
-        return f"{self.url}/{self.config.stage}"
-
-    def stop(self) -> None:
-        super().stop()
-        for container in self.containers.values():
-            container.close()
-        self._cleanup_files()
-
-    def _cleanup_files(self) -> None:
-        self._log.close()
-        shutil.rmtree(self._work_dir, ignore_errors=True)
-
-    def record(self, request_id: str) -> RequestRecord:
-        with self._lock:
-            return self._records[request_id]
-
-    @property
-    def lambda_invocations(self) -> int:
-        return sum(container.invocations for container in self.containers.values())
-
-    def lambda_logs(self) -> str:
-        self._log.flush()
-        return self.log_path.read_text(encoding="utf-8")
-
-    def flush_cache(self) -> None:
-        with self._lock:
-            self._cache.clear()
+        self._start(_HttpGatewayHandler, lambda_zip, aws_endpoint_url, "http-gateway-emulator-")
 
     def handle(self, request: _Request) -> _Response:
         record = RequestRecord(request.request_id, request.method, request.path)

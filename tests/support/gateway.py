@@ -77,7 +77,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import SplitResult, quote, urlencode, urlsplit
 
 import boto3
 
@@ -93,7 +93,7 @@ _WORKER = Path(__file__).with_name("lambda_worker.py")
 _WORKER_READY_SECONDS = 30.0
 _WORKER_EXIT_SECONDS = 5.0
 _DEFAULT_INTEGRATION_TIMEOUT_MS = 29_000
-_HOP_BY_HOP = frozenset(
+HOP_BY_HOP = frozenset(
     {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "host"}
 )
 
@@ -921,37 +921,22 @@ class Gateway(EmulatedStage):
 
         headers: dict[str, str] = {}
         if proxy:
-            headers = {k: v for k, v in request.headers.items() if k not in _HOP_BY_HOP}
+            headers = {k: v for k, v in request.headers.items() if k not in HOP_BY_HOP}
         for name, value in mapped["header"].items():
             headers = {k: v for k, v in headers.items() if k.lower() != name.lower()}
             headers[name] = value
         method = request.method if integration.http_method == "ANY" else integration.http_method
 
-        connection_class = (
-            http.client.HTTPSConnection
-            if destination.scheme == "https"
-            else http.client.HTTPConnection
-        )
-        connection = connection_class(destination.netloc, timeout=integration.timeout_ms / 1000)
         try:
-            connection.request(method, path, body=request.body or None, headers=headers)
-            upstream = connection.getresponse()
-            body = upstream.read()
-            relayed = [
-                (k, v)
-                for k, v in upstream.getheaders()
-                if k.lower() not in _HOP_BY_HOP | {"content-length"}
-            ]
+            status, relayed, body = call_upstream(
+                destination, method, path, request.body, headers, integration.timeout_ms
+            )
         except TimeoutError:
             return self._error("INTEGRATION_TIMEOUT", request, record)
         except OSError:
             return self._error("INTEGRATION_FAILURE", request, record)
-        finally:
-            connection.close()
         record.outcome = "forwarded"
-        return _Response(
-            upstream.status, [*relayed, ("x-amzn-RequestId", request.request_id)], body
-        )
+        return _Response(status, [*relayed, ("x-amzn-RequestId", request.request_id)], body)
 
     def _error(
         self, response_type: str, request: _Request, record: RequestRecord | None
@@ -972,6 +957,36 @@ class Gateway(EmulatedStage):
         return _Response(
             status, [*headers.items(), ("x-amzn-RequestId", request.request_id)], body.encode()
         )
+
+
+def call_upstream(
+    destination: SplitResult,
+    method: str,
+    path: str,
+    body: bytes,
+    headers: dict[str, str],
+    timeout_ms: int,
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """One HTTP(S) call of an integration: status, the headers to relay, the body.
+
+    Raises TimeoutError or OSError, which each gateway answers in its own way.
+    """
+    connection_class = (
+        http.client.HTTPSConnection if destination.scheme == "https" else http.client.HTTPConnection
+    )
+    connection = connection_class(destination.netloc, timeout=timeout_ms / 1000)
+    try:
+        connection.request(method, path, body=body or None, headers=headers)
+        upstream = connection.getresponse()
+        data = upstream.read()
+        relayed = [
+            (k, v)
+            for k, v in upstream.getheaders()
+            if k.lower() not in HOP_BY_HOP | {"content-length"}
+        ]
+        return upstream.status, relayed, data
+    finally:
+        connection.close()
 
 
 class _Rejected(Exception):  # control flow inside the gateway, never raised out of it

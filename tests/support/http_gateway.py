@@ -51,7 +51,6 @@ Every response carries ``apigw-requestid``; :meth:`HttpGateway.record` says what
 
 from __future__ import annotations
 
-import http.client
 import json
 import re
 import time
@@ -62,12 +61,14 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from tests.support.gateway import (
+    HOP_BY_HOP,
     EmulatedStage,
     Function,
     RequestRecord,
     _Request,
     _Response,
     aws_client,
+    call_upstream,
     function_arn_from_uri,
 )
 from tests.support.http_server import QuietHandler
@@ -75,9 +76,6 @@ from tests.support.http_server import QuietHandler
 if TYPE_CHECKING:
     from pathlib import Path
 
-_HOP_BY_HOP = frozenset(
-    {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "host"}
-)
 # "Reserved headers" of HTTP API parameter mapping; a "*" entry is a prefix.
 RESERVED_HEADERS = (
     "access-control-*",
@@ -592,7 +590,7 @@ class HttpGateway(EmulatedStage):
         assert integration is not None
         headers: dict[str, str] = {}
         if integration.type == "HTTP_PROXY":
-            headers = {k: v for k, v in request.headers.items() if k not in _HOP_BY_HOP}
+            headers = {k: v for k, v in request.headers.items() if k not in HOP_BY_HOP}
         query = list(request.query)
         for key, source in integration.request_parameters.items():
             action, _, target = key.partition(":")
@@ -615,29 +613,16 @@ class HttpGateway(EmulatedStage):
             joined = "&".join(part for part in (destination.query, urlencode(query)) if part)
             target_path += "?" + joined
         method = request.method if integration.method == "ANY" else integration.method
-        connection_class = (
-            http.client.HTTPSConnection
-            if destination.scheme == "https"
-            else http.client.HTTPConnection
-        )
-        connection = connection_class(destination.netloc, timeout=integration.timeout_ms / 1000)
         try:
-            connection.request(method, target_path, body=request.body or None, headers=headers)
-            upstream = connection.getresponse()
-            body = upstream.read()
-            relayed = [
-                (k, v)
-                for k, v in upstream.getheaders()
-                if k.lower() not in _HOP_BY_HOP | {"content-length"}
-            ]
+            status, relayed, body = call_upstream(
+                destination, method, target_path, request.body, headers, integration.timeout_ms
+            )
         except TimeoutError:
             raise _Refused(504, "integration timeout") from None
         except OSError:
             raise _Refused(503, "integration failure") from None
-        finally:
-            connection.close()
         record.outcome = "forwarded"
-        return _Response(upstream.status, [*relayed, ("apigw-requestid", request.request_id)], body)
+        return _Response(status, [*relayed, ("apigw-requestid", request.request_id)], body)
 
     def _error(self, status: int, request: _Request) -> _Response:
         body = json.dumps({"message": ERRORS.get(status, "Internal Server Error")}).encode()

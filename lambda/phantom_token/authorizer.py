@@ -37,12 +37,22 @@ from phantom_token.route import event_route, needed_scopes
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
-    from typing import Any
+    from typing import Any, NamedTuple
 
     from phantom_token.config import Config
     from phantom_token.http_api import SimpleResponse
     from phantom_token.introspection import HttpResponse, Introspection, Transport
-    from phantom_token.policy import AuthorizerResponse
+    from phantom_token.policy import AuthorizerResponse, MethodArn
+else:
+    from phantom_token._records import NamedTuple
+
+
+class Demand(NamedTuple):
+    """What an event asks of the token, read before the token is looked at."""
+
+    needed: frozenset[str] | None  # None: denied whatever the token (no route matched)
+    header: str | None  # the raw Authorization value
+    method: MethodArn | None = None  # REST events: where the policy applies
 
 
 class Authorizer:
@@ -72,21 +82,16 @@ class Authorizer:
         arn_field = ("route_arn", "routeArn") if v2 else ("method_arn", "methodArn")
         log: dict[str, Any] = {"request_id": request_id, arn_field[0]: event.get(arn_field[1])}
         try:
-            # Before the token: a deployment that cannot pin the route fails without a network call.
-            if v2:
-                log["route"] = key = http_api.route_key(event)
-                needed = http_api.needed_scopes(
-                    self.config, key, event.get("identitySource"), http_api.request_method(event)
-                )
-            else:
-                method = parse_method_arn(method_arn(event))
-                route = event_route(event)
-                if route is not None:
-                    log["route"] = route.key
-                needed = needed_scopes(self.config, route)
-            token = parse_authorization(authorization_header(event))
+            demand = self._read_event(event, v2, log)
+            token = parse_authorization(demand.header)
             digest = hashlib.sha256(token.encode("ascii")).digest()
             log["token_fingerprint"] = digest.hex()[:12]
+            if demand.needed is None:
+                # No route of the API matched: nothing to introspect the token for.
+                decision_log.log_decision(
+                    logging.INFO, outcome="deny", reason=http_api.DEFAULT_ROUTE_DENIED, **log
+                )
+                return http_api.denied()
             result = self.cache.get(digest)
             log["cache"] = "miss" if result is None else "hit"
             if result is None:
@@ -98,14 +103,14 @@ class Authorizer:
                 if result is None:
                     raise UnauthorizedError("token is not active")
                 self.cache.put(digest, result, self._cache_ttl(result))
-            decision = decide(needed, granted_scopes(result.claims))
+            decision = decide(demand.needed, granted_scopes(result.claims))
             response: AuthorizerResponse | SimpleResponse
-            if v2:
+            if demand.method is None:
                 allow = decision.effect == "Allow"
                 response = http_api.simple_response(self.config, allow, result.jwt, result.claims)
             else:
                 response = authorizer_response(
-                    self.config, method, decision.effect, result.jwt, result.claims
+                    self.config, demand.method, decision.effect, result.jwt, result.claims
                 )
         except UnauthorizedError as exc:
             decision_log.log_decision(
@@ -130,6 +135,27 @@ class Authorizer:
             **log,
         )
         return response
+
+    def _read_event(self, event: Mapping[str, Any], v2: bool, log: dict[str, Any]) -> Demand:
+        """The route's scopes and the Authorization value; puts the route in ``log``.
+
+        The route comes before the token: a deployment that cannot pin the route fails without
+        a network call.
+        """
+        if v2:
+            log["route"] = key = http_api.route_key(event)
+            identity = event.get("identitySource")
+            needed = http_api.needed_scopes(
+                self.config, key, identity, http_api.request_method(event)
+            )
+            header = authorization_header(event)
+            http_api.check_token_is_an_identity_source(identity, header)
+            return Demand(None if http_api.route_denied(self.config, key) else needed, header)
+        method = parse_method_arn(method_arn(event))
+        route = event_route(event)
+        if route is not None:
+            log["route"] = route.key
+        return Demand(needed_scopes(self.config, route), authorization_header(event), method)
 
     def _introspect(self, token: str, deadline: float, log: dict[str, Any]) -> Introspection | None:
         """Every attempt, pause and retry ends by ``deadline`` (monotonic seconds).

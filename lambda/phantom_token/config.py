@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     ResponseMode = Literal["jwt", "rfc9701"]
     PolicyResource = Literal["stage", "method"]
     SecretKind = Literal["secretsmanager", "ssm", "plain"]
+    DefaultRoute = Literal["scopes", "deny"]
 else:
     from phantom_token._records import NamedTuple
 
@@ -31,6 +32,8 @@ _HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "ANY")
 _RESOURCE_PATH = re.compile(
     r"/|(?:/(?:[A-Za-z0-9._-]+|\{[A-Za-z0-9_]+\}))*(?:/(?:[A-Za-z0-9._-]+|\{[A-Za-z0-9_]+\+?\}))"
 )
+# An HTTP API's catch-all route: what no other route matches ends up there.
+DEFAULT_ROUTE_KEY = "$default"
 _LOG_LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR"})
 # CloudWatch namespaces: 1 to 255 characters of A-Za-z0-9 . - _ / # : and space, at least one
 # not a space, not starting with ":" (the API's pattern "[^:].*",
@@ -57,7 +60,11 @@ class SecretSource(NamedTuple):
 
 
 class RouteScopes(NamedTuple):
-    """Scopes one route needs: ``method`` (or ``ANY``) on the ``resource`` template, verbatim."""
+    """Scopes one route needs: ``method`` (or ``ANY``) on the ``resource`` template, verbatim.
+
+    The HTTP API ``$default`` route has the key ``$default``, an empty method and no resource
+    (it matches no REST route).
+    """
 
     key: str
     method: str
@@ -83,6 +90,8 @@ class Config(NamedTuple):
     metrics_namespace: str = DEFAULT_NAMESPACE
     # AWS_LAMBDA_FUNCTION_NAME, set by Lambda: the metrics' FunctionName dimension.
     function_name: str | None = None
+    # HTTP APIs: "deny" denies every request routed to $default; "scopes" decides on scopes.
+    default_route: DefaultRoute = "scopes"
 
 
 def load_config(environ: Mapping[str, str]) -> Config:
@@ -103,6 +112,7 @@ def load_config(environ: Mapping[str, str]) -> Config:
         retries=_integer(environ, "INTROSPECTION_RETRIES", 1, 0, 3),
         log_level=_choice(environ, "LOG_LEVEL", tuple(sorted(_LOG_LEVELS)), "INFO"),
         metrics_namespace=metrics_namespace(environ),
+        default_route=_choice(environ, "DEFAULT_ROUTE", ("scopes", "deny"), "scopes"),  # type: ignore[arg-type]
         function_name=environ.get("AWS_LAMBDA_FUNCTION_NAME") or None,
     )
 
@@ -304,7 +314,7 @@ def parse_route_scopes(raw: str) -> tuple[RouteScopes, ...]:
             raise ConfigError(f"{name} key {key!r} is not 'METHOD /path': {problem}")
         if not isinstance(scopes, str) or not scopes.split():
             raise ConfigError(f"{name} value for {key!r} must be a non-empty string of scopes")
-        method, resource = key.split(" ")
+        method, _, resource = key.partition(" ") if key != DEFAULT_ROUTE_KEY else ("", "", "")
         parsed.append(RouteScopes(key, method, resource, parse_scopes(scopes, f"{name} {key!r}")))
     return tuple(parsed)
 
@@ -320,6 +330,8 @@ def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
 
 
 def _route_key_problem(key: str) -> str | None:
+    if key == DEFAULT_ROUTE_KEY:
+        return None
     parts = key.split(" ")
     if len(parts) != 2:
         return "it must be 'METHOD /path' with exactly one space"

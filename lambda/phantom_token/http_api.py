@@ -14,6 +14,14 @@ request's method. The scopes of a route are those of its route key plus, as on R
 of ``ANY <path>`` (for ``GET <path>``) or of ``<request method> <path>`` (for ``ANY <path>``):
 one table means the same on both kinds of API, and the union can only over-deny.
 
+``$default`` is where every spelling no route matches ends up, ``/orders/`` for ``GET /orders``
+included: with ``DEFAULT_ROUTE=deny`` it is denied before any introspection; otherwise it needs
+REQUIRED_SCOPES plus the ``$default`` entry of ROUTE_SCOPES.
+
+The token must be among the identity-source values: API Gateway caches a simple response per
+identity-source values, so a cache key without the token would hand one caller's Allow (and
+JWT) to every caller who shares the other values.
+
 Payload format 1.0 (REST-like fields, a ``methodArn``, ``version: "1.0"``) is refused: read as
 a REST event its ``resource`` and ``httpMethod`` would name no HTTP API route key.
 """
@@ -37,9 +45,15 @@ if TYPE_CHECKING:
 
 DEFAULT_ROUTE = "$default"
 NO_ROUTE_KEY = (
-    "ROUTE_SCOPES needs $context.routeKey among the HTTP API authorizer's identity sources "
-    "(a cached simple response is reused on every route that shares its identity sources)"
+    "ROUTE_SCOPES and DEFAULT_ROUTE=deny need $context.routeKey among the HTTP API "
+    "authorizer's identity sources (a cached simple response is reused on every route that "
+    "shares its identity sources)"
 )
+NO_AUTHORIZATION_IDENTITY = (
+    "the HTTP API authorizer's identity sources must include $request.header.Authorization "
+    "(a cached simple response is reused for every caller who shares its identity sources)"
+)
+DEFAULT_ROUTE_DENIED = "the $default route is denied (DEFAULT_ROUTE=deny)"
 
 
 def is_http_api_event(event: Mapping[str, Any]) -> bool:
@@ -76,16 +90,36 @@ def request_method(event: Mapping[str, Any]) -> str | None:
     return method if isinstance(method, str) and method else None
 
 
+def check_token_is_an_identity_source(identity_source: object, authorization: str | None) -> None:
+    """Refuse (500) an event whose identity-source values lack its Authorization header value.
+
+    A hand-wired authorizer keyed by, say, an API key header alone would otherwise cache one
+    caller's Allow, JWT included, for everyone with that key. Compared exactly: API Gateway
+    sends the header's value (repeated headers joined with commas, as in ``headers``).
+    """
+    if authorization is None:
+        return  # no token: the 401 that follows needs no cache key
+    if not isinstance(identity_source, list) or authorization not in identity_source:
+        raise EventError(NO_AUTHORIZATION_IDENTITY)
+
+
+def route_denied(config: Config, key: str) -> bool:
+    """True for ``$default`` with DEFAULT_ROUTE=deny: no route of the API matched the request."""
+    return key == DEFAULT_ROUTE and config.default_route == "deny"
+
+
 def needed_scopes(
     config: Config, key: str, identity_source: object, method: str | None
 ) -> frozenset[str]:
-    """REQUIRED_SCOPES, plus the scopes of the route key united with ``ANY``; ``$default`` none.
+    """REQUIRED_SCOPES, plus the scopes of the route key united with ``ANY``.
 
     For ``"GET /p"`` the keys ``GET /p`` and ``ANY /p``; for ``"ANY /p"`` the keys ``ANY /p``
     and ``"<method> /p"`` with the request's method: a table naming ``GET /admin`` is enforced
     on an API whose only route is ``ANY /admin``, and the reverse. Keys are compared exactly.
 
-    With ROUTE_SCOPES the route key must be one of the identity-source values: API Gateway
+    ``$default`` needs the ``$default`` entry of ROUTE_SCOPES (no ANY union: it has no path).
+    With ROUTE_SCOPES or DEFAULT_ROUTE=deny the route key must be one of the identity-source
+    values (a cached Deny of ``$default`` would otherwise answer every route): API Gateway
     caches a simple response per identity-source values and reuses it "for all routes of an API
     that use the authorizer" unless ``$context.routeKey`` is one of them (Developer Guide,
     "Caching authorizer responses"). Otherwise a decision for one route could answer another:
@@ -94,15 +128,15 @@ def needed_scopes(
     a hand-wired authorizer whose only route-like value is a client's header passes it, which
     is why the module computes the identity sources itself.
     """
-    if not config.route_scopes:
+    if not config.route_scopes and config.default_route != "deny":
         return config.required_scopes
     if not isinstance(identity_source, list) or key not in identity_source:
         raise EventError(NO_ROUTE_KEY)
     needed = set(config.required_scopes)
-    if key == DEFAULT_ROUTE:
-        return frozenset(needed)
     verb, _, path = key.partition(" ")
-    if verb == "ANY":
+    if key == DEFAULT_ROUTE:
+        keys = {key}
+    elif verb == "ANY":
         if method is None:
             raise EventError("event has no requestContext.http.method")
         keys = {key, f"{method} {path}"}
@@ -112,6 +146,11 @@ def needed_scopes(
         if entry.key in keys:
             needed |= entry.scopes
     return frozenset(needed)
+
+
+def denied() -> SimpleResponse:
+    """A Deny: ``isAuthorized`` false, nothing in the context."""
+    return {"isAuthorized": False, "context": {}}
 
 
 def simple_response(
@@ -124,7 +163,7 @@ def simple_response(
     """
     principal_id(claims)
     if not allow:
-        return {"isAuthorized": False, "context": {}}
+        return denied()
     return {
         "isAuthorized": True,
         "context": authorizer_context(jwt, claims, config.context_claims),

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from phantom_token.errors import AuthorizerError, UnauthorizedError
-from phantom_token.http_api import NO_ROUTE_KEY
+from phantom_token.http_api import DEFAULT_ROUTE_DENIED, NO_AUTHORIZATION_IDENTITY, NO_ROUTE_KEY
 from tests.functional.harness import API, Reply, invoke, jwt_reply
 from tests.support.events import http_api_event, load_event
 from tests.support.jwts import jwt_claims
@@ -217,6 +217,130 @@ def test_route_scopes_without_the_route_key_among_identity_sources_are_refused(
     assert identity.received == []
     [line] = decisions(capsys.readouterr().out)
     assert (line["outcome"], line["reason"]) == ("error", NO_ROUTE_KEY)
+
+
+# ----- the catch-all: $default --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/orders/", "/Orders", "/orders//", "/nothing/here"])
+@pytest.mark.parametrize("method", ["GET", "POST", "DELETE"])
+def test_default_route_deny_denies_every_token_without_introspecting(
+    identity: IdentityServer,
+    handler_env: Callable[..., None],
+    capsys: pytest.CaptureFixture[str],
+    method: str,
+    path: str,
+) -> None:
+    # GIVEN DEFAULT_ROUTE=deny, and a token the identity server would find active with every scope
+    handler_env(DEFAULT_ROUTE="deny", ROUTE_SCOPES=json.dumps(ROUTES))
+    identity.script(jwt_reply({"sub": "alice", "scope": " ".join(ROUTES.values())}))
+    # WHEN a spelling no route matches (a trailing slash, another case) lands on $default
+    response = call("$default", method, path)
+    # THEN a Deny with an empty context, the identity server never asked, one line that says why
+    assert response == {"isAuthorized": False, "context": {}}
+    assert identity.received == []
+    [line] = decisions(capsys.readouterr().out)
+    assert (line["outcome"], line["reason"], line["route"]) == (
+        "deny",
+        DEFAULT_ROUTE_DENIED,
+        "$default",
+    )
+
+
+def test_default_route_deny_still_answers_401_to_no_usable_token(
+    identity: IdentityServer, handler_env: Callable[..., None]
+) -> None:
+    # GIVEN DEFAULT_ROUTE=deny; WHEN $default is called with a Basic credential
+    handler_env(DEFAULT_ROUTE="deny")
+    event = http_api_event("Basic dXNlcjpwYXNz", "$default", "GET", "/orders/")
+    # THEN 401 as on any route, and no introspection
+    with pytest.raises(UnauthorizedError):
+        invoke(event=event)
+    assert identity.received == []
+
+
+def test_default_route_deny_leaves_the_named_routes_alone(
+    identity: IdentityServer, handler_env: Callable[..., None]
+) -> None:
+    # GIVEN DEFAULT_ROUTE=deny and no route scopes
+    handler_env(DEFAULT_ROUTE="deny", REQUIRED_SCOPES="read")
+    identity.script(jwt_reply({"sub": "alice", "scope": "read"}))
+    # WHEN the token calls a route of the API; THEN it is decided on its scopes as before
+    assert call("GET /orders", "GET", "/orders")["isAuthorized"] is True
+
+
+def test_default_route_deny_needs_the_route_key_among_the_identity_sources(
+    identity: IdentityServer, handler_env: Callable[..., None]
+) -> None:
+    # GIVEN DEFAULT_ROUTE=deny (no route scopes) and an authorizer keyed by the token alone
+    handler_env(DEFAULT_ROUTE="deny")
+    identity.script(jwt_reply({"sub": "alice", "scope": "read"}))
+    # WHEN any route is called
+    # THEN 500 before any introspection: a cached Deny of $default would answer every route
+    for route_key, path in (("$default", "/orders/"), ("GET /orders", "/orders")):
+        with pytest.raises(AuthorizerError) as raised:
+            call(route_key, "GET", path, route_in_identity=False)
+        assert str(raised.value) == NO_ROUTE_KEY
+    assert identity.received == []
+
+
+@pytest.mark.parametrize(
+    ("scope", "authorized"),
+    [("catch-all", True), ("orders:read", False), ("catch-all:x", False), ("", False)],
+)
+def test_default_route_with_scopes_needs_its_own(
+    identity: IdentityServer, handler_env: Callable[..., None], scope: str, authorized: bool
+) -> None:
+    # GIVEN a $default route that forwards, with scopes of its own
+    handler_env(ROUTE_SCOPES=json.dumps({**ROUTES, "$default": "catch-all"}))
+    identity.script(jwt_reply({"sub": "alice", "scope": scope}))
+    # WHEN a request lands on $default; THEN only a token with the $default scopes gets in
+    assert call("$default", "GET", "/orders/")["isAuthorized"] is authorized
+
+
+# ----- the token must key the cache ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "identity_source",
+    [
+        ["an-api-key"],
+        ["an-api-key", "GET /orders"],
+        [],
+        None,
+        "Bearer opaque-token",
+        ["Bearer another-token", "GET /orders"],
+        ["bearer opaque-token", "GET /orders"],
+        ["Bearer opaque-token ", "GET /orders"],
+    ],
+)
+@pytest.mark.parametrize("routes", [{}, ROUTES], ids=["no-route-scopes", "route-scopes"])
+def test_identity_sources_without_the_token_are_refused(
+    identity: IdentityServer,
+    handler_env: Callable[..., None],
+    capsys: pytest.CaptureFixture[str],
+    identity_source: object,
+    routes: dict[str, str],
+) -> None:
+    # GIVEN a hand-wired authorizer whose identity sources lack the Authorization header (an API
+    # key, say): API Gateway would cache one caller's Allow, JWT included, for all who share it
+    handler_env(ROUTE_SCOPES=json.dumps(routes))
+    identity.script(jwt_reply({"sub": "alice", "scope": " ".join(ROUTES.values())}))
+    event = http_api_event("Bearer opaque-token", "GET /orders", "GET", "/orders")
+    event["identitySource"] = identity_source
+    route_keyed = isinstance(identity_source, list) and "GET /orders" in identity_source
+    if routes and not route_keyed:
+        expected = NO_ROUTE_KEY  # the route key is checked first
+    else:
+        expected = NO_AUTHORIZATION_IDENTITY
+    # WHEN the handler runs
+    with pytest.raises(AuthorizerError) as raised:
+        invoke(event=event)
+    # THEN a 500 before any introspection, and the decision line names the fix
+    assert str(raised.value) == expected
+    assert identity.received == []
+    [line] = decisions(capsys.readouterr().out)
+    assert (line["outcome"], line["reason"]) == ("error", expected)
 
 
 def test_payload_format_1_0_is_refused(

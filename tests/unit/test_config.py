@@ -50,6 +50,7 @@ def test_defaults(make_config: Callable[..., Config]) -> None:
         "INFO",
         "PhantomToken",
         None,
+        "scopes",
     )
 
 
@@ -58,7 +59,9 @@ def test_every_variable_is_read(make_config: Callable[..., Config]) -> None:
     config = make_config(
         INTROSPECTION_RESPONSE=" rfc9701 ",
         REQUIRED_SCOPES=" read  write ",
-        ROUTE_SCOPES='{"DELETE /orders/{id}": "orders:delete admin", "ANY /": "home"}',
+        ROUTE_SCOPES=(
+            '{"DELETE /orders/{id}": "orders:delete admin", "ANY /": "home", "$default": "x"}'
+        ),
         POLICY_RESOURCE="method",
         CONTEXT_CLAIMS="sub email sub groups",
         CACHE_TTL_SECONDS="0",
@@ -69,6 +72,7 @@ def test_every_variable_is_read(make_config: Callable[..., Config]) -> None:
         LOG_LEVEL="DEBUG",
         METRICS_NAMESPACE="Platform/Auth #1: phantom_token-v2.0",
         AWS_LAMBDA_FUNCTION_NAME="orders-authorizer",
+        DEFAULT_ROUTE=" deny ",
     )
     # WHEN the configuration is loaded
     # THEN each value is parsed into its typed form
@@ -79,6 +83,7 @@ def test_every_variable_is_read(make_config: Callable[..., Config]) -> None:
             "DELETE /orders/{id}", "DELETE", "/orders/{id}", frozenset({"orders:delete", "admin"})
         ),
         RouteScopes("ANY /", "ANY", "/", frozenset({"home"})),
+        RouteScopes("$default", "", "", frozenset({"x"})),
     )
     assert config.policy_resource == "method"
     assert config.context_claims == ("sub", "email", "groups")
@@ -90,6 +95,7 @@ def test_every_variable_is_read(make_config: Callable[..., Config]) -> None:
     assert config.log_level == "DEBUG"
     assert config.metrics_namespace == "Platform/Auth #1: phantom_token-v2.0"
     assert config.function_name == "orders-authorizer"
+    assert config.default_route == "deny"
 
 
 @pytest.mark.parametrize(
@@ -182,6 +188,8 @@ NAMESPACE_RULES = "METRICS_NAMESPACE must be 1 to 255 characters of A-Za-z0-9 . 
         ("ROUTE_SCOPES", '{"GET /a": ["r"]}', "ROUTE_SCOPES value for 'GET /a' must be"),
         ("ROUTE_SCOPES", '{"GET /a": "r\\"w"}', "ROUTE_SCOPES 'GET /a' has an invalid scope"),
         ("POLICY_RESOURCE", "api", "POLICY_RESOURCE must be one of stage, method"),
+        ("DEFAULT_ROUTE", "Deny", "DEFAULT_ROUTE must be one of scopes, deny"),
+        ("DEFAULT_ROUTE", "allow", "DEFAULT_ROUTE must be one of scopes, deny"),
         ("CONTEXT_CLAIMS", "sub Authorization", "CONTEXT_CLAIMS must not name Authorization"),
         ("CACHE_TTL_SECONDS", "five", "CACHE_TTL_SECONDS must be a whole number"),
         ("CACHE_TTL_SECONDS", "1.5", "CACHE_TTL_SECONDS must be a whole number"),
@@ -388,6 +396,12 @@ ROUTE_KEYS_API_GATEWAY_NEVER_ROUTES = [
     ("GET", "shape"),
     ("/orders", "shape"),
     ("", "shape"),
+    # the HTTP API catch-all has one spelling only
+    ("$Default", "shape"),
+    ("$DEFAULT", "shape"),
+    ("$default ", "method"),
+    ("ANY $default", "path"),
+    ("GET /$default", "path"),
 ]
 ROUTE_KEY_REASONS = {
     "path": "the path must be / or /segment... (segments of A-Za-z0-9._-, {name}, or a final "

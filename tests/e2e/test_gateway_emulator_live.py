@@ -396,6 +396,22 @@ def test_an_any_method_keys_and_reports_the_requests_method(
     assert (again_record.lambda_invocations, again_record.cached_policy) == (0, True)
 
 
+def test_slashes_after_the_stage_collapse_in_path_not_in_the_request_context(
+    gateway: Gateway,
+) -> None:
+    # GIVEN a request for /<stage>//orders (a base URL with a trailing slash, say)
+    response, record = _call(gateway, "GET", "//orders", Authorization="Bearer pin-6")
+    # THEN it is routed to /orders; the event's path is /orders, requestContext.path keeps //
+    assert response.status_code == 200
+    event = record.event
+    assert event is not None
+    assert (event["resource"], event["path"], event["requestContext"]["path"]) == (
+        "/orders",
+        "/orders",
+        f"/{STAGE}//orders",
+    )
+
+
 @pytest.mark.parametrize("authorization", [None, ""])
 def test_route_pinned_authorizer_needs_the_authorization_header(
     gateway: Gateway, authorization: str | None

@@ -86,7 +86,14 @@ def _function(endpoint: str, code: bytes) -> str:
     return f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{arn}/invocations"
 
 
-def _build_api(endpoint: str, upstream_url: str, uri: str, parameters: dict[str, str]) -> str:
+def _build_api(
+    endpoint: str,
+    upstream_url: str,
+    uri: str,
+    parameters: dict[str, str],
+    *,
+    open_default_route: bool = True,
+) -> str:
     v2 = aws_client("apigatewayv2", endpoint, REGION)
     api = v2.create_api(Name="stub", ProtocolType="HTTP")["ApiId"]
 
@@ -128,7 +135,8 @@ def _build_api(endpoint: str, upstream_url: str, uri: str, parameters: dict[str,
     for key in ROUTE_KEYS:
         route(key, per_route, key.split(" ")[1].strip("/"))
     route("GET /tenant", tenant, "tenant")
-    route("$default", None, "default")
+    if open_default_route:  # what an API without the module's catch-all may have
+        route("$default", None, "default")
     v2.create_stage(ApiId=api, StageName=STAGE, AutoDeploy=True, StageVariables={"zone": "eu"})
     return str(api)
 
@@ -177,6 +185,11 @@ def _call(
         ("PUT", "/orders", "$default"),
         ("GET", "/orders/7/items", "$default"),
         ("GET", "/orders/", "$default"),
+        ("GET", "/Orders", "$default"),
+        # the path is decoded before routing: an encoded slash separates segments
+        ("GET", "/orders%2F7", "GET /orders/{id}"),
+        ("GET", "/%6Frders", "GET /orders"),
+        ("GET", "/orders%3Fadmin=1", "GET /orders"),
     ],
 )
 def test_route_selection(gateway: HttpGateway, verb: str, path: str, route_key: str) -> None:
@@ -302,6 +315,38 @@ def test_repeated_authorization_headers_arrive_joined(gateway: HttpGateway) -> N
     record = gateway.record(str(request_id))
     assert record.event is not None
     assert record.event["headers"]["authorization"] == "Bearer dave,Bearer erin"
+
+
+def test_the_event_carries_the_decoded_path(gateway: HttpGateway) -> None:
+    # GIVEN the stub allows "alice"; WHEN she asks for /orders%2F7
+    response, record = _call(gateway, "GET", "/orders%2F7", Authorization="Bearer alice")
+    # THEN the authorizer's event names the decoded path, as HTTP APIs deliver it
+    assert response.status_code == 200
+    assert record.event is not None
+    assert record.event["rawPath"] == f"/{STAGE}/orders/7"
+    assert record.event["routeKey"] == "GET /orders/{id}"
+
+
+@pytest.mark.parametrize("path", ["/orders/%2541", "/%25", "/orders%252F7"])
+def test_an_encoded_percent_is_a_bad_request(gateway: HttpGateway, path: str) -> None:
+    # GIVEN any path with an encoded "%"; WHEN it arrives
+    response, record = _call(gateway, "GET", path, Authorization="Bearer alice")
+    # THEN 400, before any route or authorizer
+    assert (response.status_code, response.json()) == (400, {"message": "Bad Request"})
+    assert record.lambda_invocations == 0
+
+
+def test_without_a_default_route_a_trailing_slash_is_not_found(
+    moto: tuple[str, str, Path, str],
+) -> None:
+    # GIVEN an API with GET /orders and no $default
+    endpoint, _, zip_path, uri = moto
+    api_id = _build_api(endpoint, "http://127.0.0.1:9", uri, MAPPING, open_default_route=False)
+    with HttpGateway(endpoint, api_id, STAGE, zip_path, region=REGION) as gateway:
+        # WHEN GET /orders/ arrives; THEN 404, and no authorizer ran
+        response, record = _call(gateway, "GET", "/orders/", Authorization="Bearer alice")
+    assert (response.status_code, response.json()) == (404, {"message": "Not Found"})
+    assert record.lambda_invocations == 0
 
 
 def test_unknown_stage_and_no_route_are_not_found(gateway: HttpGateway) -> None:

@@ -445,14 +445,18 @@ def authorizer_event(
 ) -> dict[str, Any]:
     """The Lambda's event (developer guide, "Input to an API Gateway Lambda authorizer"):
     ``resource`` is the resource's template, ``path`` and ``methodArn`` the path as requested
-    (trailing slash kept: floci-io/floci PR 1863 changed its authorizer event to match AWS)."""
+    (trailing slash kept: floci-io/floci PR 1863 changed its authorizer event to match AWS),
+    except that the slashes between the stage and the path collapse in ``path``, while
+    ``requestContext.path`` keeps them: ``/prod//orders`` has ``path`` ``/orders`` and
+    ``requestContext.path`` ``/prod//orders`` (localstack/localstack PR 11304, whose tests are
+    checked against AWS: leading slashes removed to route, kept in ``requestContext.path``)."""
     if authorizer.type == "TOKEN":
         return {"type": "TOKEN", "authorizationToken": identity[0], "methodArn": arn}
     return {
         "type": "REQUEST",
         "methodArn": arn,
         "resource": method.resource_path,
-        "path": path,
+        "path": "/" + path.lstrip("/"),
         "httpMethod": request.method,
         "headers": dict(request.headers),
         "multiValueHeaders": {name: [value] for name, value in request.headers.items()},

@@ -13,7 +13,15 @@ authorizers for HTTP APIs", "Transforming API requests"):
   (the longest literal prefix first), then ``$default``; no match -> 404
   ``{"message":"Not Found"}`` ("Routing API requests": "1. Full match for a route and method.
   2. Match for a route and method with a greedy path variable ({proxy+}). 3. The $default
-  route."). Paths match as written: a trailing slash is not a spelling of its route here;
+  route."). A trailing slash is not a spelling of its route: ``GET /orders/`` goes to
+  ``$default`` (or a greedy route) when the API has one, else 404 (a public report of 2026,
+  InfoQ "AWS API Gateway auth bypass": ``GET /v1/accounts`` 401, ``GET /v1/accounts/`` 200
+  through ``$default`` with no authorizer context);
+- the path is percent-decoded before routing and delivered decoded (``rawPath`` too), so
+  ``/orders%2F7`` is ``/orders/7``, and a decoded ``?`` ends the path (middleapi/standard-server
+  PR 93, from the live captures of hotsock/voker PR 8); an encoded ``%`` (``%25``) is a 400
+  ``{"message":"Bad Request"}`` without routing (an assumption: a path that decodes to one with
+  a ``%`` has no single reading). :func:`decoded_path` holds these rules;
 - ``CUSTOM`` routes call their Lambda authorizer (payload format ``2.0`` with simple responses;
   anything else is refused at start). Identity sources ``$request.header.X`` (case-insensitive),
   ``$request.querystring.X``, ``$context.X`` and ``$stageVariables.X``: a missing or empty one
@@ -58,7 +66,7 @@ import traceback
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from tests.support.gateway import (
     HOP_BY_HOP,
@@ -102,6 +110,7 @@ RESERVED_HEADERS = (
     "via",
 )
 ERRORS = {
+    400: "Bad Request",
     401: "Unauthorized",
     403: "Forbidden",
     404: "Not Found",
@@ -290,6 +299,13 @@ def _match_path(template: str, path: str) -> tuple[dict[str, str], tuple[int, ..
     if len(segments) != len(parts):
         return None
     return params, (0, 0, *rank)
+
+
+def decoded_path(raw: str) -> str | None:
+    """The path as an HTTP API routes and delivers it, or None for a 400 (see the docstring)."""
+    if "%25" in raw.upper():
+        return None
+    return unquote(raw).partition("?")[0] or "/"
 
 
 def select_route(
@@ -506,7 +522,9 @@ class HttpGateway(EmulatedStage):
         prefix = f"/{self.config.stage}"
         if request.path != prefix and not request.path.startswith(prefix + "/"):
             raise _Refused(404, "no stage")
-        path = request.path[len(prefix) :] or "/"
+        path = decoded_path(request.path[len(prefix) :] or "/")
+        if path is None:
+            raise _Refused(400, "encoded % in the path")
         selected = select_route(self.config.routes, request.method, path)
         if selected is None:
             raise _Refused(404, "no route")

@@ -50,6 +50,12 @@ def _introspected_once(call: Call) -> Call:
     return call
 
 
+def _decided_without_introspection(call: Call) -> Call:
+    call.expect(call.lambda_invocations == 1, f"Lambda ran {call.lambda_invocations} times, not 1")
+    call.expect(not call.introspections, "the identity server was called")
+    return call
+
+
 def _from_gateway_cache(call: Call) -> Call:
     call.expect(call.cached_policy, "the gateway's cached policy was not used")
     return _not_invoked(call)
@@ -353,6 +359,21 @@ def http_second_route(stack: Stack) -> list[Call]:
     ]
 
 
+def http_trailing_slash_lands_on_the_denied_catch_all(stack: Stack) -> list[Call]:
+    # An HTTP API does not route GET /orders/ to GET /orders: it goes to $default. The module
+    # puts $default behind the authorizer, which denies it without asking the identity server.
+    writer = stack.identity.token("orders:write")
+    lacking = stack.call("GET", "/orders/", f"Bearer {writer}", "Bearer <orders:write>", 403)
+    reader = stack.identity.token("orders:read")
+    holding = stack.call("GET", "/orders/", f"Bearer {reader}", "Bearer <orders:read>", 403)
+    anonymous = stack.call("GET", "/orders/", None, "(none)", 401)
+    return [
+        _denied(_decided_without_introspection(lacking)),
+        _denied(_decided_without_introspection(holding)),
+        _denied(_not_invoked(anonymous)),
+    ]
+
+
 HTTP_API_SCENARIOS = (
     Scenario("HTTP API: no Authorization header", no_authorization_header),
     Scenario(
@@ -365,5 +386,9 @@ HTTP_API_SCENARIOS = (
         http_second_route,
     ),
     Scenario("HTTP API: token lacking a route's scope", http_missing_route_scope),
+    Scenario(
+        "HTTP API: GET /orders/ falls through to $default, which the module denies",
+        http_trailing_slash_lands_on_the_denied_catch_all,
+    ),
     Scenario("HTTP API: identity server down", identity_server_down),
 )

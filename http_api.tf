@@ -5,21 +5,41 @@
 ################################################################################
 
 locals {
+  # var.http_api is taken loosely (variables.tf rejects unknown attributes by name); these are
+  # its settings with their defaults.
+  http_api_jwt_header = var.http_api == null ? null : coalesce(lookup(var.http_api, "jwt_header", null), "X-Phantom-Token")
+
+  # The catch-all. An HTTP API routes a request no route matches to $default: a trailing slash
+  # (GET /orders/ for a GET /orders route), another case, any unlisted path. Unprotected, that
+  # is a way around the authorizer. "deny": the module creates $default behind the authorizer,
+  # which denies it (DEFAULT_ROUTE=deny); "route": routes["$default"] forwards it with its own
+  # scopes; "none": the caller manages $default.
+  _http_api_default_route = try(coalesce(lookup(var.http_api, "default_route", null), "-"), "-")
+  http_api_catch_all = (
+    var.http_api == null ? null
+    : contains(keys(var.routes), "$default") ? "route"
+    : local._http_api_default_route == "none" ? "none"
+    : "deny"
+  )
+  # routes["$default"] next to an explicit default_route: two answers to one question.
+  http_api_catch_all_conflicts = var.http_api != null && contains(keys(var.routes), "$default") && local._http_api_default_route != "-"
+
   # A request without the Authorization header is answered 401 without invoking the function,
   # and the token keys API Gateway's cache of decisions. A cached simple response holds for
-  # every route with the same identity-source values, so per-route scopes need the route in
-  # the key too: the Lambda compares the event's routeKey with the ROUTE_SCOPES keys exactly.
-  # The method joins it because an ANY route's decision depends on the request's method.
+  # every route with the same identity-source values, so per-route decisions (route scopes, a
+  # denied $default) need the route in the key too: the Lambda compares the event's routeKey
+  # with the ROUTE_SCOPES keys exactly. The method joins it because an ANY route's decision
+  # depends on the request's method.
   http_api_identity_sources = concat(
     ["$request.header.Authorization"],
-    length(local.route_scopes) > 0 ? ["$context.httpMethod", "$context.routeKey"] : [],
+    length(local.route_scopes) > 0 || local.http_api_catch_all == "deny" ? ["$context.httpMethod", "$context.routeKey"] : [],
   )
 
   # "overwrite" replaces any value a client sent in that header itself.
   http_api_request_parameters = (
     var.http_api == null
     ? null
-    : { "overwrite:header.${var.http_api.jwt_header}" = "$context.authorizer.${local.context_key}" }
+    : { "overwrite:header.${local.http_api_jwt_header}" = "$context.authorizer.${local.context_key}" }
   )
 
   # What each route sets that an HTTP API has no use for; a precondition (outputs.tf) names them.
@@ -73,7 +93,7 @@ module "http_api_routes" {
 
   api_id     = var.http_api.id
   route_key  = each.key
-  jwt_header = var.http_api.jwt_header
+  jwt_header = local.http_api_jwt_header
   integration = {
     connection_id        = try(each.value.integration.connection_id, null)
     http_method          = try(each.value.integration.http_method, null)
@@ -85,4 +105,16 @@ module "http_api_routes" {
     context_key = local.context_key
     id          = module.http_api_authorizer[0].authorizer_id
   }
+}
+
+# The catch-all, denied: every request no route matches reaches the authorizer (401 without a
+# token) and is denied there (403), so no unlisted path or spelling reaches a backend. It has no
+# integration: nothing is ever forwarded from it.
+resource "aws_apigatewayv2_route" "default" {
+  count = local.http_api_catch_all == "deny" ? 1 : 0
+
+  api_id             = var.http_api.id
+  route_key          = "$default"
+  authorization_type = "CUSTOM"
+  authorizer_id      = module.http_api_authorizer[0].authorizer_id
 }

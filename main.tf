@@ -28,7 +28,7 @@ locals {
   )
 
   # "GET /orders/{id}" -> method GET, path /orders/{id}, path parameters ["id"] ("{proxy+}" gives "proxy").
-  _route_paths = { for key in keys(var.routes) : key => split(" ", key)[1] }
+  _route_paths = { for key in keys(var.routes) : key => key == "$default" ? "" : split(" ", key)[1] }
   _route_path_parameters = {
     for key, path in local._route_paths : key => [
       for segment in split("/", path) :
@@ -81,6 +81,7 @@ module "function" {
     policy_resource = try(var.authorizer.policy_resource, null)
     required_scopes = try(coalesce(var.scopes.required, []), [])
     route_scopes    = local.route_scopes
+    default_route   = local.http_api_catch_all == "deny" ? "deny" : "scopes"
   }
   metrics_namespace = local.alarms.metrics_namespace
 

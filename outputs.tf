@@ -39,6 +39,21 @@ output "authorizer_context_key" {
     condition     = var.http_api == null || length(local.http_api_authorizer_misfits) == 0
     error_message = "With http_api, authorizer takes result_ttl_seconds, context_claims and policy_resource only. Not for an HTTP API: ${join("; ", local.http_api_authorizer_misfits)}."
   }
+
+  precondition {
+    condition     = var.rest_api == null || !contains(concat(keys(var.routes), keys(local._scope_routes)), "$default")
+    error_message = "$default is the catch-all route of HTTP APIs; a REST API has no route of that name, so its scopes would never be enforced. Remove ${join(" and ", concat(contains(keys(var.routes), "$default") ? ["routes[\"$default\"]"] : [], contains(keys(local._scope_routes), "$default") ? ["scopes.routes[\"$default\"]"] : []))}."
+  }
+
+  precondition {
+    condition     = !local.http_api_catch_all_conflicts
+    error_message = "routes[\"$default\"] forwards the catch-all with its own scopes, so http_api.default_route = ${jsonencode(local._http_api_default_route)} contradicts it: remove http_api.default_route (or the route)."
+  }
+
+  precondition {
+    condition     = local.http_api_catch_all != "deny" || !contains(keys(local._scope_routes), "$default")
+    error_message = "scopes.routes[\"$default\"] would never be enforced: http_api.default_route is \"deny\" (the default), so the module's $default route denies every request. To let the catch-all through with scopes, set http_api.default_route = \"none\" and give your own $default route the authorizer, or add routes[\"$default\"]."
+  }
 }
 
 output "authorizer_id" {
@@ -66,7 +81,7 @@ output "deployment_trigger" {
 
 output "http_api_jwt_header" {
   description = "HTTP API only (null otherwise): the request header in which integrations forward \"Bearer <jwt>\" upstream. The upstream reads the JWT there and ignores `Authorization`, which still carries the client's opaque token."
-  value       = try(var.http_api.jwt_header, null)
+  value       = local.http_api_jwt_header
 }
 
 output "http_api_request_parameters" {
@@ -112,4 +127,13 @@ output "log_group_arn" {
 output "log_group_name" {
   description = "Name of the authorizer function's CloudWatch log group."
   value       = module.function.log_group_name
+}
+
+output "protected_route_keys" {
+  description = "The route keys this module put behind the authorizer (\"METHOD /path\", and `$default` on an HTTP API unless `http_api.default_route = \"none\"`), sorted. Compare them with your API's routes in a PR check: every route of the API must carry an authorizer, or a path spelling that falls through to it bypasses this one."
+  value = sort(concat(
+    var.rest_api == null ? [] : keys(local.routes),
+    keys(local.http_api_routes),
+    local.http_api_catch_all == "deny" ? ["$default"] : [],
+  ))
 }

@@ -245,32 +245,52 @@ variable "gateway_responses" {
 }
 
 variable "http_api" {
-  description = "The HTTP API (API Gateway v2) to protect: its `id` and `execution_arn` (attributes of `aws_apigatewayv2_api`), and `jwt_header` (default `X-Phantom-Token`): the request header that carries \"Bearer <jwt>\" upstream, because HTTP APIs reserve `Authorization` for parameter mapping. The upstream reads the JWT there and ignores `Authorization`, which still holds the client's opaque token. Set exactly one of `rest_api` and `http_api`."
-  type = object({
-    execution_arn = string
-    id            = string
-    jwt_header    = optional(string, "X-Phantom-Token")
-  })
-  default = null
+  description = "The HTTP API (API Gateway v2) to protect: its `id` and `execution_arn` (pass the `aws_apigatewayv2_api` itself, or an object with those two). `jwt_header` (default `X-Phantom-Token`): the request header that carries \"Bearer <jwt>\" upstream, because HTTP APIs reserve `Authorization` for parameter mapping; the upstream reads the JWT there and ignores `Authorization`, which still holds the client's opaque token. `default_route`: the catch-all every unmatched request lands on (`GET /orders/` for a `GET /orders` route included): `deny` (the default) creates a `$default` route behind the authorizer, which denies it, so no unlisted path or spelling reaches a backend; `none` leaves `$default` to you (give it an authorizer: see the README); a `routes[\"$default\"]` entry forwards it instead, with its own scopes. Set exactly one of `rest_api` and `http_api`. Unknown attributes are rejected."
+  type        = any
+  default     = null
 
   validation {
-    condition     = var.http_api == null || try(can(regex("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", var.http_api.jwt_header)), false)
+    # The module's attributes, and those of aws_apigatewayv2_api (hashicorp/aws 5.100; `region`
+    # from 6.0) so that the resource itself can be passed.
+    condition     = var.http_api == null || (can(keys(var.http_api)) && length(setsubtract(try(keys(var.http_api), []), ["default_route", "execution_arn", "id", "jwt_header", "api_endpoint", "api_key_selection_expression", "arn", "body", "cors_configuration", "credentials_arn", "description", "disable_execute_api_endpoint", "fail_on_warnings", "ip_address_type", "name", "protocol_type", "region", "route_key", "route_selection_expression", "tags", "tags_all", "target", "version"])) == 0)
+    error_message = "http_api must be an aws_apigatewayv2_api, or an object with the attributes id, execution_arn, jwt_header, default_route; it has ${join(", ", [for key in sort(setsubtract(try(keys(var.http_api), []), ["default_route", "execution_arn", "id", "jwt_header", "api_endpoint", "api_key_selection_expression", "arn", "body", "cors_configuration", "credentials_arn", "description", "disable_execute_api_endpoint", "fail_on_warnings", "ip_address_type", "name", "protocol_type", "region", "route_key", "route_selection_expression", "tags", "tags_all", "target", "version"])) : "\"${key}\""])}. A misspelt attribute would be dropped and its setting lost. (An attribute of aws_apigatewayv2_api from a newer provider: pass { id, execution_arn } instead of the resource.)"
+  }
+
+  validation {
+    condition     = var.http_api == null || try(var.http_api.id != null && var.http_api.execution_arn != null, false)
+    error_message = "http_api needs id and execution_arn (attributes of aws_apigatewayv2_api)."
+  }
+
+  validation {
+    condition     = try(var.http_api.jwt_header, null) == null || can(regex("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", var.http_api.jwt_header))
     error_message = "http_api.jwt_header must be an HTTP header name (an RFC 9110 token: letters, digits and !#$%&'*+.^_`|~-)."
   }
 
   validation {
-    condition     = var.http_api == null || try(lower(var.http_api.jwt_header) != "authorization", true)
+    condition     = !can(lower(var.http_api.jwt_header) == "authorization") || try(lower(var.http_api.jwt_header) != "authorization", true)
     error_message = "http_api.jwt_header cannot be Authorization: HTTP APIs reserve it for parameter mapping, so the JWT cannot replace the client's opaque token there. Keep the default X-Phantom-Token (or another header) and have the upstream read the JWT from it."
   }
 
   validation {
     # The headers API Gateway reserves for HTTP API parameter mapping (Authorization above):
     # https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-parameter-mapping.html#http-api-mapping-reserved-headers
-    condition = var.http_api == null || try(alltrue([
+    condition = !can(lower(var.http_api.jwt_header)) || try(alltrue([
       !contains(["connection", "content-encoding", "content-length", "content-location", "forwarded", "keep-alive", "origin", "proxy-authenticate", "proxy-authorization", "te", "trailers", "transfer-encoding", "upgrade", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "via"], lower(var.http_api.jwt_header)),
       length([for prefix in ["access-control-", "apigw-", "x-amz-", "x-amzn-"] : prefix if startswith(lower(var.http_api.jwt_header), prefix)]) == 0,
     ]), true)
     error_message = "http_api.jwt_header must not be a header API Gateway reserves for HTTP API parameter mapping (Connection, Content-Encoding, Content-Length, Content-Location, Forwarded, Keep-Alive, Origin, Proxy-Authenticate, Proxy-Authorization, TE, Trailers, Transfer-Encoding, Upgrade, Via, X-Forwarded-For, X-Forwarded-Host, X-Forwarded-Proto, access-control-*, apigw-*, x-amz-*, x-amzn-*): got ${jsonencode(try(var.http_api.jwt_header, null))}."
+  }
+
+  validation {
+    # Quick create: API Gateway makes the target's route ($default unless route_key says
+    # otherwise) itself, with no authorizer, outside this module's reach.
+    condition     = try(var.http_api.target, null) == null
+    error_message = "http_api.target is set: API Gateway's quick create then makes a route (${try(coalesce(var.http_api.route_key, "$default"), "$default")}) with no authorizer, a way around this one. Create the API without target and route_key, and its routes through routes (or your own routes with authorization_type = \"CUSTOM\")."
+  }
+
+  validation {
+    condition     = contains(["deny", "none", "-"], try(coalesce(try(var.http_api.default_route, null), "-"), ""))
+    error_message = "http_api.default_route must be \"deny\" (the module puts $default behind the authorizer, which denies it) or \"none\" (you manage $default yourself). To forward the catch-all to a backend, leave it unset and add routes[\"$default\"] with its scopes and integration."
   }
 }
 
@@ -398,7 +418,7 @@ variable "rest_api" {
 }
 
 variable "routes" {
-  description = "Methods this module creates behind the authorizer, keyed \"METHOD /path\" (METHOD GET, POST, PUT, PATCH, DELETE, HEAD or ANY; the path exactly as API Gateway holds it: `/orders/{id}`, a final `{proxy+}`, no trailing slash). `resource` (REST API only, required there; refused with `http_api`): the API Gateway resource of that path (`aws_api_gateway_resource.<name>`, or `{ id, path }`); its path must equal the key's. `scopes` (required: `[]` means nothing beyond `scopes.required`): what the route needs. `integration`: the HTTP backend (`uri`, `type` HTTP_PROXY or HTTP, `http_method`, `request_parameters`, `timeout_milliseconds`, `connection_id`); plain `http://` only to loopback or through a VPC link; path parameters are mapped for you. With `http_api`: an HTTP_PROXY integration (no `type = \"HTTP\"`), `request_parameters` in HTTP API syntax (`append|overwrite|remove:header.<name>`), `timeout_milliseconds` up to 30000, `uri` may name the route's path variables (`https://backend/orders/{id}`). `request_parameters`: extra method request parameters (REST API only). Unknown attributes are rejected."
+  description = "Methods this module creates behind the authorizer, keyed \"METHOD /path\" (METHOD GET, POST, PUT, PATCH, DELETE, HEAD or ANY; the path exactly as API Gateway holds it: `/orders/{id}`, a final `{proxy+}`, no trailing slash), or `$default` (HTTP APIs: the catch-all, forwarded with its own scopes). `resource` (REST API only, required there; refused with `http_api`): the API Gateway resource of that path (`aws_api_gateway_resource.<name>`, or `{ id, path }`); its path must equal the key's. `scopes` (required: `[]` means nothing beyond `scopes.required`): what the route needs. `integration`: the HTTP backend (`uri`, `type` HTTP_PROXY or HTTP, `http_method`, `request_parameters`, `timeout_milliseconds`, `connection_id`); plain `http://` only to loopback or through a VPC link; path parameters are mapped for you. With `http_api`: an HTTP_PROXY integration (no `type = \"HTTP\"`), `request_parameters` in HTTP API syntax (`append|overwrite|remove:header.<name>`), `timeout_milliseconds` up to 30000, `uri` may name the route's path variables (`https://backend/orders/{id}`). `request_parameters`: extra method request parameters (REST API only). Unknown attributes are rejected."
   type        = any
   default     = {}
   nullable    = false
@@ -409,8 +429,8 @@ variable "routes" {
   }
 
   validation {
-    condition     = alltrue([for key in try(keys(var.routes), []) : can(regex("^(GET|POST|PUT|PATCH|DELETE|HEAD|ANY) (/|(/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\}))*/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\+?\\}))$", key))])
-    error_message = "routes keys must be \"METHOD /path\" with METHOD GET, POST, PUT, PATCH, DELETE, HEAD or ANY (OPTIONS, the CORS preflight, carries no token and is never put behind the authorizer) and the path as API Gateway holds it: segments of A-Za-z0-9._-, {name}, or a final {name+}; no empty segment or trailing slash. Not routable: ${join(", ", [for key in try(keys(var.routes), []) : jsonencode(key) if !can(regex("^(GET|POST|PUT|PATCH|DELETE|HEAD|ANY) (/|(/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\}))*/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\+?\\}))$", key))])}."
+    condition     = alltrue([for key in try(keys(var.routes), []) : can(regex("^(\\$default|(GET|POST|PUT|PATCH|DELETE|HEAD|ANY) (/|(/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\}))*/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\+?\\})))$", key))])
+    error_message = "routes keys must be \"$default\" (HTTP APIs) or \"METHOD /path\" with METHOD GET, POST, PUT, PATCH, DELETE, HEAD or ANY (OPTIONS, the CORS preflight, carries no token and is never put behind the authorizer) and the path as API Gateway holds it: segments of A-Za-z0-9._-, {name}, or a final {name+}; no empty segment or trailing slash. Not routable: ${join(", ", [for key in try(keys(var.routes), []) : jsonencode(key) if !can(regex("^(\\$default|(GET|POST|PUT|PATCH|DELETE|HEAD|ANY) (/|(/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\}))*/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\+?\\})))$", key))])}."
   }
 
   validation {
@@ -477,8 +497,8 @@ variable "scopes" {
   }
 
   validation {
-    condition     = alltrue([for key in try(keys(var.scopes.routes), []) : can(regex("^(GET|POST|PUT|PATCH|DELETE|HEAD|ANY) (/|(/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\}))*/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\+?\\}))$", key))])
-    error_message = "scopes.routes keys must be \"METHOD /path\" with METHOD GET, POST, PUT, PATCH, DELETE, HEAD or ANY and the path as API Gateway holds it: segments of A-Za-z0-9._-, {name}, or a final {name+}; no empty segment, trailing slash or wildcard. Not routable, so never enforced: ${join(", ", [for key in try(keys(var.scopes.routes), []) : jsonencode(key) if !can(regex("^(GET|POST|PUT|PATCH|DELETE|HEAD|ANY) (/|(/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\}))*/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\+?\\}))$", key))])}."
+    condition     = alltrue([for key in try(keys(var.scopes.routes), []) : can(regex("^(\\$default|(GET|POST|PUT|PATCH|DELETE|HEAD|ANY) (/|(/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\}))*/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\+?\\})))$", key))])
+    error_message = "scopes.routes keys must be \"$default\" (HTTP APIs) or \"METHOD /path\" with METHOD GET, POST, PUT, PATCH, DELETE, HEAD or ANY and the path as API Gateway holds it: segments of A-Za-z0-9._-, {name}, or a final {name+}; no empty segment, trailing slash or wildcard. Not routable, so never enforced: ${join(", ", [for key in try(keys(var.scopes.routes), []) : jsonencode(key) if !can(regex("^(\\$default|(GET|POST|PUT|PATCH|DELETE|HEAD|ANY) (/|(/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\}))*/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\+?\\})))$", key))])}."
   }
 
   validation {

@@ -148,7 +148,7 @@ run "a_cache_key_without_the_token_is_refused" {
 }
 
 
-run "http_api_without_route_scopes_one_decision_per_token" {
+run "http_api_catch_all_is_denied_by_default" {
   command = plan
 
   variables {
@@ -166,8 +166,52 @@ run "http_api_without_route_scopes_one_decision_per_token" {
   }
 
   assert {
+    condition     = length(aws_apigatewayv2_route.default) == 1 && aws_apigatewayv2_route.default[0].route_key == "$default" && aws_apigatewayv2_route.default[0].authorization_type == "CUSTOM" && aws_apigatewayv2_route.default[0].target == null
+    error_message = "The module puts $default behind the authorizer, with no integration."
+  }
+
+  assert {
+    condition     = local.http_api_catch_all == "deny"
+    error_message = "The function is told to deny the catch-all (DEFAULT_ROUTE=deny)."
+  }
+
+  assert {
+    condition     = jsonencode(local.http_api_identity_sources) == jsonencode(["$request.header.Authorization", "$context.httpMethod", "$context.routeKey"])
+    error_message = "A denied $default needs the route key in the cache key, or its Deny would answer every route."
+  }
+
+  assert {
+    condition     = jsonencode(output.protected_route_keys) == jsonencode(["$default", "GET /profile"])
+    error_message = "The output lists every route the module protects, $default included."
+  }
+}
+
+run "http_api_without_route_scopes_one_decision_per_token" {
+  command = plan
+
+  variables {
+    rest_api = null
+    http_api = {
+      id            = "h1t2p3a4p5"
+      execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:h1t2p3a4p5"
+      default_route = "none"
+    }
+    routes = {
+      "GET /profile" = {
+        scopes      = []
+        integration = { uri = "https://backend.example.com/profile" }
+      }
+    }
+  }
+
+  assert {
     condition     = jsonencode(local.http_api_identity_sources) == jsonencode(["$request.header.Authorization"])
-    error_message = "Without route scopes the HTTP API authorizer is keyed by the token alone."
+    error_message = "Without route scopes or a denied catch-all the HTTP API authorizer is keyed by the token alone."
+  }
+
+  assert {
+    condition     = length(aws_apigatewayv2_route.default) == 0 && local.http_api_catch_all == "none"
+    error_message = "default_route = \"none\" leaves $default to the caller."
   }
 
   assert {

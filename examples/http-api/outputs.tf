@@ -32,3 +32,8 @@ output "stage_name" {
   description = "Name of the stage."
   value       = aws_apigatewayv2_stage.this.name
 }
+
+output "protected_route_keys" {
+  description = "The route keys the module put behind the authorizer, `$default` included: compare them with the API's routes."
+  value       = module.phantom_token.protected_route_keys
+}

@@ -15,6 +15,7 @@ locals {
     CLIENT_SECRET_ARN             = var.introspection.client_secret_arn
     CLIENT_SECRET_PARAMETER       = var.introspection.client_secret_parameter_arn
     CONTEXT_CLAIMS                = join(" ", var.authorization.context_claims)
+    DEFAULT_ROUTE                 = var.authorization.default_route
     INTROSPECTION_ENDPOINT        = var.introspection.endpoint
     INTROSPECTION_RESPONSE        = var.introspection.response_format
     INTROSPECTION_RETRIES         = tostring(var.introspection.retries)
@@ -31,6 +32,7 @@ locals {
     local._secret_in_ssm ? ["CLIENT_SECRET_ARN"] : ["CLIENT_SECRET_PARAMETER"],
     length(var.authorization.required_scopes) == 0 ? ["REQUIRED_SCOPES"] : [],
     length(var.authorization.route_scopes) == 0 ? ["ROUTE_SCOPES"] : [],
+    var.authorization.default_route == "scopes" ? ["DEFAULT_ROUTE"] : [],
   )
   environment = { for name, value in local._environment : name => value if !contains(local._unset, name) }
 }

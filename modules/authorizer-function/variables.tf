@@ -1,13 +1,19 @@
 variable "authorization" {
-  description = "What the authorizer demands and forwards. `required_scopes`: scopes every request needs. `route_scopes`: \"METHOD /path\" (the path as API Gateway holds it, e.g. `/orders/{id}`; method `ANY` for all) to the scopes that route needs on top. `policy_resource`: `stage` (one Allow for the whole stage; required when API Gateway caches decisions) or `method` (the exact method ARN; only with the authorizer cache off). `context_claims`: token claims copied into the authorizer context."
+  description = "What the authorizer demands and forwards. `required_scopes`: scopes every request needs. `route_scopes`: \"METHOD /path\" (the path as API Gateway holds it, e.g. `/orders/{id}`; method `ANY` for all) to the scopes that route needs on top. `policy_resource`: `stage` (one Allow for the whole stage; required when API Gateway caches decisions) or `method` (the exact method ARN; only with the authorizer cache off). `context_claims`: token claims copied into the authorizer context. `default_route` (HTTP APIs): `scopes` (a request routed to `$default` needs `required_scopes` plus `route_scopes[\"$default\"]`) or `deny` (every request routed to `$default` is denied; the authorizer's identity sources must then include `$context.routeKey`)."
   type = object({
     context_claims  = optional(list(string), ["sub", "scope", "client_id"])
+    default_route   = optional(string, "scopes")
     policy_resource = optional(string, "stage")
     required_scopes = optional(list(string), [])
     route_scopes    = optional(map(list(string)), {})
   })
   default  = {}
   nullable = false
+
+  validation {
+    condition     = contains(["scopes", "deny"], var.authorization.default_route)
+    error_message = "default_route must be \"scopes\" or \"deny\"."
+  }
 
   validation {
     condition     = contains(["stage", "method"], var.authorization.policy_resource)
@@ -25,9 +31,9 @@ variable "authorization" {
   validation {
     condition = alltrue([
       for key, scopes in var.authorization.route_scopes :
-      can(regex("^(GET|POST|PUT|PATCH|DELETE|HEAD|ANY) (/|(/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\}))*/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\+?\\}))$", key)) && length(scopes) > 0
+      can(regex("^(\\$default|(GET|POST|PUT|PATCH|DELETE|HEAD|ANY) (/|(/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\}))*/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\+?\\})))$", key)) && length(scopes) > 0
     ])
-    error_message = "Route scope keys must be \"METHOD /path\" (GET, POST, PUT, PATCH, DELETE, HEAD or ANY; OPTIONS is never authorized) with the path as API Gateway holds it (segments of A-Za-z0-9._-, {name}, a final {name+}; no empty segment or trailing slash), and each route must name at least one scope. Wrong: ${join(", ", [for key, scopes in var.authorization.route_scopes : jsonencode(key) if !(can(regex("^(GET|POST|PUT|PATCH|DELETE|HEAD|ANY) (/|(/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\}))*/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\+?\\}))$", key)) && length(scopes) > 0)])}."
+    error_message = "Route scope keys must be \"$default\" (the HTTP API catch-all) or \"METHOD /path\" (GET, POST, PUT, PATCH, DELETE, HEAD or ANY; OPTIONS is never authorized) with the path as API Gateway holds it (segments of A-Za-z0-9._-, {name}, a final {name+}; no empty segment or trailing slash), and each route must name at least one scope. Wrong: ${join(", ", [for key, scopes in var.authorization.route_scopes : jsonencode(key) if !(can(regex("^(\\$default|(GET|POST|PUT|PATCH|DELETE|HEAD|ANY) (/|(/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\}))*/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\+?\\})))$", key)) && length(scopes) > 0)])}."
   }
 
   validation {

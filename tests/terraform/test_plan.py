@@ -664,6 +664,15 @@ def test_http_api_routes_use_the_authorizer_and_forward_the_jwt(http_api_plan: P
         for address, integration in plan.of_type("aws_apigatewayv2_integration").items()
     }
 
+    # The catch-all the module adds by default: behind the authorizer, forwarded nowhere.
+    default_address, default_route = routes.pop("$default")
+    assert default_route["authorization_type"] == "CUSTOM"
+    assert default_route["target"] is None
+    assert plan.references(default_address, "authorizer_id")[0] == (
+        "module.http_api_authorizer[0].authorizer_id"
+    )
+    environment = plan.values("module.phantom_token.module.function.terraform_data.environment")
+    assert environment["input"]["DEFAULT_ROUTE"] == "deny"
     assert sorted(routes) == ["GET /orders", "GET /profile", "POST /orders"]
     for key, (address, route) in routes.items():
         assert route["authorization_type"] == "CUSTOM", address
@@ -711,48 +720,95 @@ def test_http_api_outputs(http_api_plan: Plan) -> None:
         "invoke_url",
         "jwt_header",
         "lambda_function_name",
+        "protected_route_keys",
         "stage_name",
     }
+    assert outputs["protected_route_keys"] == [
+        "$default",
+        "GET /orders",
+        "GET /profile",
+        "POST /orders",
+    ]
     stage = http_api_plan.values("aws_apigatewayv2_stage.this")
     assert stage["auto_deploy"] is True
 
 
 ROUTE = {"integration": {"uri": "https://backend.example.com/orders"}}
+TOKEN_AND_ROUTE = ["$context.httpMethod", "$context.routeKey", "$request.header.Authorization"]
 
 
 @pytest.mark.parametrize(
-    ("variables", "identity_sources", "route_scopes", "jwt_header"),
+    ("variables", "identity_sources", "route_scopes", "jwt_header", "catch_all"),
     [
-        # No route scopes: the token alone keys the cache.
+        # No route scopes, the catch-all denied (the default): the route key joins the cache key,
+        # or a cached Deny of $default would answer GET /orders too.
         (
             {"routes": {"GET /orders": {**ROUTE, "scopes": []}}},
+            TOKEN_AND_ROUTE,
+            None,
+            "X-Phantom-Token",
+            "deny",
+        ),
+        # No route scopes and the catch-all left to the caller: the token alone keys the cache.
+        (
+            {"routes": {"GET /orders": {**ROUTE, "scopes": []}}, "default_route": "none"},
             ["$request.header.Authorization"],
             None,
             "X-Phantom-Token",
+            None,
         ),
         # A route with scopes: the route key joins the cache key, the Lambda gets the scopes.
         (
             {"routes": {"GET /orders": {**ROUTE, "scopes": ["orders:read"]}}},
-            ["$context.httpMethod", "$context.routeKey", "$request.header.Authorization"],
+            TOKEN_AND_ROUTE,
             {"GET /orders": "orders:read"},
             "X-Phantom-Token",
+            "deny",
         ),
         # Scopes for routes managed elsewhere pin the route too; another JWT header.
         (
-            {"scopes": {"routes": {"ANY /files/{proxy+}": ["files:read"]}}, "jwt_header": "X-Jwt"},
-            ["$context.httpMethod", "$context.routeKey", "$request.header.Authorization"],
+            {
+                "scopes": {"routes": {"ANY /files/{proxy+}": ["files:read"]}},
+                "jwt_header": "X-Jwt",
+                "default_route": "none",
+            },
+            TOKEN_AND_ROUTE,
             {"ANY /files/{proxy+}": "files:read"},
             "X-Jwt",
+            None,
+        ),
+        # The catch-all forwarded, with scopes of its own.
+        (
+            {
+                "routes": {
+                    "GET /orders": {**ROUTE, "scopes": []},
+                    "$default": {
+                        "scopes": ["catch-all"],
+                        "integration": {"uri": "https://backend.example.com"},
+                    },
+                }
+            },
+            TOKEN_AND_ROUTE,
+            {"$default": "catch-all"},
+            "X-Phantom-Token",
+            "route",
         ),
     ],
-    ids=["without-route-scopes", "route-with-scopes", "scopes-for-routes-elsewhere"],
+    ids=[
+        "catch-all-denied",
+        "catch-all-left-to-the-caller",
+        "route-with-scopes",
+        "scopes-for-routes-elsewhere",
+        "catch-all-forwarded",
+    ],
 )
-def test_http_api_cache_key_and_jwt_header(
+def test_http_api_cache_key_catch_all_and_jwt_header(
     initialised: Callable[[str], TerraformWorkdir],
     variables: dict[str, Any],
     identity_sources: list[str],
     route_scopes: dict[str, str] | None,
     jwt_header: str,
+    catch_all: str | None,
 ) -> None:
     workdir = initialised("tests/terraform/fixtures/http-api")
     write_aws_override(workdir.workdir)
@@ -760,16 +816,35 @@ def test_http_api_cache_key_and_jwt_header(
     _, authorizer = plan.one("aws_apigatewayv2_authorizer")
     environment = _environment(plan)
     mapping = {f"overwrite:header.{jwt_header}": "$context.authorizer.Authorization"}
+    routes = {
+        route["route_key"]: (address, route)
+        for address, route in plan.of_type("aws_apigatewayv2_route").items()
+    }
+    module_routes = sorted(variables.get("routes", {}))
 
     assert sorted(authorizer["identity_sources"]) == identity_sources
     assert (json.loads(environment["ROUTE_SCOPES"]) if "ROUTE_SCOPES" in environment else None) == (
         route_scopes
     )
+    assert environment.get("DEFAULT_ROUTE") == ("deny" if catch_all == "deny" else None)
     assert plan.outputs()["http_api_request_parameters"] == mapping
     assert plan.outputs()["http_api_jwt_header"] == jwt_header
     assert plan.outputs().get("deployment_trigger") is None
     for address, integration in plan.of_type("aws_apigatewayv2_integration").items():
         assert integration["request_parameters"] == mapping, address
+    # Every route the module creates carries the authorizer, and the output lists exactly those.
+    assert all(route["authorization_type"] == "CUSTOM" for _, route in routes.values())
+    expected_keys = sorted([*module_routes, *(["$default"] if catch_all == "deny" else [])])
+    assert sorted(routes) == expected_keys
+    assert plan.outputs()["protected_route_keys"] == expected_keys
+    if catch_all == "deny":
+        address, route = routes["$default"]
+        assert route["target"] is None, address
+    elif catch_all == "route":
+        address, _ = routes["$default"]
+        assert "aws_apigatewayv2_integration.this.id" in plan.references(address, "target")
+    else:
+        assert "$default" not in routes
 
 
 # -- alarms and the dashboard (the metrics' names come from the Lambda's decision_log) ------

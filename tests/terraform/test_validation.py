@@ -39,7 +39,8 @@ ROOT_INPUTS = {
     "alarms.evaluation_periods must be whole numbers from 1 to 100000.",
     "alarms_period_not_minutes": "alarms.period_seconds must be a multiple of 60 from 60 to 86400.",
     "alarms_namespace_reserved": "alarms.metrics_namespace must be a CloudWatch namespace",
-    "route_key_without_method": 'routes keys must be "METHOD /path" with METHOD GET, POST',
+    "route_key_without_method": 'routes keys must be "$default" (HTTP APIs) or "METHOD /path" '
+    "with METHOD GET, POST",
     "route_options": "OPTIONS, the CORS preflight, carries no token and is never put behind the "
     "authorizer) and the path as API Gateway holds it: segments of A-Za-z0-9._-, {name}, or a "
     'final {name+}; no empty segment or trailing slash. Not routable: "OPTIONS /orders".',
@@ -107,6 +108,15 @@ ROOT_INPUTS = {
     'X-Forwarded-Proto, access-control-*, apigw-*, x-amz-*, x-amzn-*): got "X-Amzn-Jwt".',
     "http_api_jwt_header_not_a_token": "http_api.jwt_header must be an HTTP header name (an RFC "
     "9110 token",
+    "http_api_typo": "http_api must be an aws_apigatewayv2_api, or an object with the attributes "
+    'id, execution_arn, jwt_header, default_route; it has "jwt_headr". A misspelt attribute would '
+    "be dropped and its setting lost.",
+    "http_api_default_route_unknown": 'http_api.default_route must be "deny" (the module puts '
+    '$default behind the authorizer, which denies it) or "none"',
+    "http_api_without_id": "http_api needs id and execution_arn (attributes of "
+    "aws_apigatewayv2_api).",
+    "http_api_quick_create": "http_api.target is set: API Gateway's quick create then makes a "
+    "route ($default) with no authorizer, a way around this one.",
 }
 # Calls that break more than one rule, and how many errors each must produce.
 ROOT_ERROR_COUNTS = {
@@ -138,6 +148,13 @@ PRECONDITIONS = {
     '"integration.request.header.X-Tenant"] (REST syntax;',
     "http_api_rest_identity_sources": "Not for an HTTP API: authorizer.identity_sources (the HTTP "
     "API cache key is computed",
+    "rest_api_default_route_scopes": "$default is the catch-all route of HTTP APIs; a REST API has "
+    "no route of that name, so its scopes would never be enforced. "
+    'Remove scopes.routes["$default"].',
+    "http_api_default_route_twice": 'routes["$default"] forwards the catch-all with its own '
+    'scopes, so http_api.default_route = "none" contradicts it',
+    "http_api_default_route_scopes_with_deny": 'scopes.routes["$default"] would never be enforced: '
+    'http_api.default_route is "deny" (the default)',
 }
 
 

@@ -103,7 +103,11 @@ class Authorizer:
                 if result is None:
                     raise UnauthorizedError("token is not active")
                 self.cache.put(digest, result, self._cache_ttl(result))
-            decision = decide(demand.needed, granted_scopes(result.claims))
+            granted = granted_scopes(result.claims)
+            if granted.invalid:
+                # A count only: the tokens are the identity server's (or a client's) text.
+                log["invalid_scope_tokens"] = granted.invalid
+            decision = decide(demand.needed, granted.scopes)
             response: AuthorizerResponse | SimpleResponse
             if demand.method is None:
                 allow = decision.effect == "Allow"

@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 else:
     from phantom_token._records import NamedTuple
 
-# RFC 6749 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+# RFC 6749 3.3: scope = scope-token *( SP scope-token ); scope-token = 1*( %x21 / %x23-5B /
+# %x5D-7E ). Only the space separates tokens: a tab, a no-break space or a line separator is
+# no separator, only a character no scope-token has.
 _SCOPE_CHARACTERS = frozenset(chr(c) for c in range(0x21, 0x7F)) - {'"', "\\"}
 # OPTIONS is not here: CORS preflight carries no token and is never put behind the authorizer.
 _HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "ANY")
@@ -57,6 +59,34 @@ class Endpoint(NamedTuple):
 class SecretSource(NamedTuple):
     kind: SecretKind
     reference: str
+
+
+class ScopeTokens(NamedTuple):
+    """Scope tokens, and how many tokens were none (a character outside RFC 6749's set)."""
+
+    scopes: frozenset[str]
+    invalid: int
+
+
+def is_scope_token(value: object) -> bool:
+    """A non-empty string of RFC 6749 scope-token characters (``%x21 / %x23-5B / %x5D-7E``)."""
+    return isinstance(value, str) and value != "" and _SCOPE_CHARACTERS.issuperset(value)
+
+
+def scope_tokens(raw: str) -> ScopeTokens:
+    """``raw`` split on U+0020 only; empty tokens (consecutive spaces) are skipped.
+
+    Any other whitespace is part of a token, and a token with a character outside RFC 6749's
+    set is no scope: counted in ``invalid``, never in ``scopes``. ``str.split()`` would cut
+    ``"account:\\tadmin"`` (a parameterised scope whose value a client chose) into
+    ``account:`` and ``admin``.
+    """
+    tokens = [token for token in raw.split(" ") if token]
+    if raw.isascii() and raw.isprintable() and '"' not in raw and "\\" not in raw:
+        # Printable ASCII (%x20-7E) without '"' or '\\': every token is a scope-token.
+        return ScopeTokens(frozenset(tokens), 0)
+    valid = frozenset(token for token in tokens if _SCOPE_CHARACTERS.issuperset(token))
+    return ScopeTokens(valid, sum(1 for token in tokens if token not in valid))
 
 
 class RouteScopes(NamedTuple):

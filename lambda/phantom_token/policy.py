@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from phantom_token.config import ScopeTokens, is_scope_token, scope_tokens
 from phantom_token.errors import EventError, IntrospectionError
 
 TYPE_CHECKING = False
@@ -90,13 +91,20 @@ def decide(needed: frozenset[str], granted: frozenset[str]) -> Decision:
     return Decision("Deny" if missing else "Allow", missing)
 
 
-def granted_scopes(claims: Mapping[str, Any]) -> frozenset[str]:
+def granted_scopes(claims: Mapping[str, Any]) -> ScopeTokens:
+    """The ``scope`` claim's scope tokens: a string split on U+0020 only, or a JSON array.
+
+    A token with a character outside ``%x21 / %x23-5B / %x5D-7E`` (RFC 6749 3.3), such as
+    ``"account:\\tadmin"``, grants nothing, neither itself nor its parts; so does an array
+    item that is not such a string (a number, ``""``, ``"read write"``). Both are counted.
+    """
     scope = claims.get("scope")
     if isinstance(scope, str):
-        return frozenset(scope.split())
+        return scope_tokens(scope)
     if isinstance(scope, list):
-        return frozenset(s for s in scope if isinstance(s, str))
-    return frozenset()
+        valid = frozenset(item for item in scope if is_scope_token(item))
+        return ScopeTokens(valid, sum(1 for item in scope if not is_scope_token(item)))
+    return ScopeTokens(frozenset(), 0)
 
 
 def principal_id(claims: Mapping[str, Any]) -> str:

@@ -396,3 +396,22 @@ def test_an_event_of_no_known_kind_is_an_error(
         invoke(event=event)
     assert not isinstance(raised.value, UnauthorizedError)
     assert identity.received == []
+
+
+@pytest.mark.parametrize("scope", ["account:\tadmin", "account:\u2028admin", ["account:\xa0admin"]])
+def test_a_scope_split_on_other_whitespace_is_not_authorized(
+    identity: IdentityServer,
+    handler_env: Callable[..., None],
+    capsys: pytest.CaptureFixture[str],
+    scope: object,
+) -> None:
+    # GIVEN REQUIRED_SCOPES=admin and a token whose scope "account:<whitespace>admin" only
+    # other whitespace than U+0020 separates
+    handler_env(REQUIRED_SCOPES="admin")
+    identity.script(jwt_reply({"sub": "alice", "scope": scope}))
+    # WHEN the HTTP API event arrives
+    response = invoke(event=load_event("http_api_request"))
+    # THEN it is not authorized (403), and the decision line counts the ignored token
+    assert response == {"isAuthorized": False, "context": {}}
+    [decision] = decisions(capsys.readouterr().out)
+    assert decision["invalid_scope_tokens"] == 1

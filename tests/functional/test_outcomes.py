@@ -191,6 +191,52 @@ def test_missing_required_scope_is_an_explicit_stage_deny(
     }
 
 
+@pytest.mark.parametrize(
+    "separator",
+    ["\t", "\xa0", "\u2003", "\u2028", "\x1f"],
+    ids=["TAB", "NBSP", "EM-SPACE", "LINE-SEPARATOR", "UNIT-SEPARATOR"],
+)
+@pytest.mark.parametrize("as_list", [False, True], ids=["string", "list"])
+def test_a_scope_split_on_other_whitespace_grants_nothing(
+    identity: IdentityServer,
+    handler_env: Callable[..., None],
+    capsys: pytest.CaptureFixture[str],
+    separator: str,
+    as_list: bool,
+) -> None:
+    # GIVEN REQUIRED_SCOPES=admin, and an identity server that grants a parameterised scope
+    # whose value the client chose: "account:" + separator + "admin"
+    handler_env(REQUIRED_SCOPES="admin")
+    chosen = f"account:{separator}admin"
+    scope = [chosen, "read"] if as_list else f"{chosen} read"
+    identity.script(jwt_reply({**ALICE, "scope": scope}))
+    # WHEN the handler runs
+    response = invoke()
+    # THEN the token is denied (403): only U+0020 separates scope tokens, and a token with a
+    # character outside RFC 6749's set is no scope at all
+    assert response["policyDocument"]["Statement"] == [statement("Deny", STAGE)]
+    assert response["context"] == {}
+    # AND the decision line says one scope token was ignored, without repeating it
+    [line] = capsys.readouterr().out.splitlines()
+    decision = json.loads(line)
+    assert (decision["outcome"], decision["missing_scopes"]) == ("deny", ["admin"])
+    assert decision["invalid_scope_tokens"] == 1
+    assert "account:" not in line
+
+
+def test_a_scope_separated_by_a_space_is_granted(
+    identity: IdentityServer, handler_env: Callable[..., None], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN REQUIRED_SCOPES=admin and a token granting "account: admin" (two tokens)
+    handler_env(REQUIRED_SCOPES="admin")
+    identity.script(jwt_reply({**ALICE, "scope": "account:  admin"}))
+    # WHEN the handler runs
+    response = invoke()
+    # THEN admin is granted, and no token was ignored
+    assert response["policyDocument"]["Statement"] == [statement("Allow", STAGE)]
+    assert "invalid_scope_tokens" not in json.loads(capsys.readouterr().out)
+
+
 def test_missing_route_scope_is_an_explicit_deny_of_that_route(
     identity: IdentityServer, handler_env: Callable[..., None]
 ) -> None:

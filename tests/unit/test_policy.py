@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from phantom_token.config import ScopeTokens
 from phantom_token.errors import EventError, IntrospectionError
 from phantom_token.policy import (
     Decision,
@@ -142,21 +145,89 @@ def test_method_arn_derived_resources() -> None:
 
 
 @pytest.mark.parametrize(
-    ("claims", "expected"),
+    ("claims", "scopes", "invalid"),
     [
-        ({"scope": "read write"}, {"read", "write"}),
-        ({"scope": "  read   read "}, {"read"}),
-        ({"scope": ["read", 3, "write"]}, {"read", "write"}),
-        ({"scope": ""}, set()),
-        ({"scope": 5}, set()),
-        ({}, set()),
+        ({"scope": "read write"}, {"read", "write"}, 0),
+        # empty tokens between consecutive spaces are no tokens at all: skipped, not invalid
+        ({"scope": "  read   read "}, {"read"}, 0),
+        ({"scope": "orders:read !#[]~"}, {"orders:read", "!#[]~"}, 0),
+        ({"scope": ["read", "write"]}, {"read", "write"}, 0),
+        # a list item that is not a scope-token (not a string, empty, a space) grants nothing
+        ({"scope": ["read", 3, "write"]}, {"read", "write"}, 1),
+        ({"scope": ["read", "", "read write", None]}, {"read"}, 3),
+        ({"scope": ""}, set(), 0),
+        ({"scope": " "}, set(), 0),
+        ({"scope": 5}, set(), 0),
+        ({}, set(), 0),
     ],
 )
-def test_granted_scopes(claims: dict[str, Any], expected: set[str]) -> None:
+def test_granted_scopes(claims: dict[str, Any], scopes: set[str], invalid: int) -> None:
     # GIVEN a scope claim as a string, a list or nonsense
     # WHEN the granted scopes are read
-    # THEN only scope strings count
-    assert granted_scopes(claims) == expected
+    # THEN only RFC 6749 scope tokens count, and the others are counted
+    assert granted_scopes(claims) == ScopeTokens(frozenset(scopes), invalid)
+
+
+# Every character str.split() splits on, besides the space: none separates scope tokens.
+OTHER_WHITESPACE = [chr(c) for c in range(0x110000) if chr(c).isspace() and c != 0x20]
+# A sample of them, and characters that are not whitespace to Python and no separator either.
+NOT_SEPARATORS = [
+    "\t", "\n", "\r", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x1f", "\x85", "\xa0", "\u1680",
+    "\u2003", "\u2028", "\u2029", "\u202f", "\u3000", "\u200b", "\ufeff", "\x00", "\x7f",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("separator", NOT_SEPARATORS, ids=lambda char: f"U+{ord(char):04X}")
+@pytest.mark.parametrize("as_list", [False, True], ids=["string", "list"])
+def test_only_the_space_separates_granted_scopes(separator: str, as_list: bool) -> None:
+    # GIVEN a parameterised scope the client chose, "account:" + separator + "admin"
+    # (RFC 6749 3.3: scope tokens are separated by %x20 and made of %x21 / %x23-5B / %x5D-7E)
+    chosen = f"account:{separator}admin"
+    claims = {"scope": [chosen, "read"] if as_list else f"{chosen} read"}
+    # WHEN the granted scopes are read and a request needs admin
+    granted = granted_scopes(claims)
+    # THEN the token is not a scope at all: it grants neither admin nor account:, and is
+    # counted; read, separated by a space, is still granted
+    assert granted == ScopeTokens(frozenset({"read"}), 1)
+    assert decide(frozenset({"admin"}), granted.scopes) == Decision("Deny", frozenset({"admin"}))
+
+
+def test_other_whitespace_list_matches_str_split() -> None:
+    # GIVEN the separators the property below draws from
+    # THEN they are every one str.split() would have used, the space aside
+    assert "".join(OTHER_WHITESPACE).split() == []
+    assert "\t" in OTHER_WHITESPACE
+    assert " " not in OTHER_WHITESPACE
+
+
+_SCOPE_ALPHABET = st.sampled_from(
+    [chr(c) for c in range(0x21, 0x7F) if chr(c) not in '"\\'] + ["a", "d", "m", "i", "n", ":"]
+)
+_TOKENS = st.text(_SCOPE_ALPHABET, min_size=1, max_size=6)
+_SEPARATORS = st.text(
+    st.sampled_from([*OTHER_WHITESPACE, "\u200b", "\ufeff", " "]), min_size=1, max_size=3
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    tokens=st.lists(st.one_of(_TOKENS, st.just("admin")), min_size=1, max_size=6),
+    separators=st.lists(_SEPARATORS, min_size=6, max_size=6),
+    required=st.one_of(st.just("admin"), _TOKENS),
+    as_list=st.booleans(),
+)
+def test_a_scope_is_granted_only_as_a_whole_space_delimited_token(
+    tokens: list[str], separators: list[str], required: str, as_list: bool
+) -> None:
+    # GIVEN scope tokens joined by runs of whitespace, U+0020 or other (as a list: the same
+    # string cut at its spaces)
+    pairs = zip(separators, tokens[1:], strict=False)
+    granted = tokens[0] + "".join(separator + token for separator, token in pairs)
+    claim: object = granted.split(" ") if as_list else granted
+    # WHEN a request needs one scope
+    decision = decide(frozenset({required}), granted_scopes({"scope": claim}).scopes)
+    # THEN it is allowed exactly when the scope is one of the %x20-delimited tokens
+    assert (decision.effect == "Allow") == (required in granted.split(" "))
 
 
 @pytest.mark.parametrize(

@@ -312,11 +312,18 @@ def _number(
 
 
 def parse_scopes(raw: str, name: str) -> frozenset[str]:
-    scopes = raw.split()
-    for scope in scopes:
-        if not _SCOPE_CHARACTERS.issuperset(scope):
-            raise ConfigError(f"{name} has an invalid scope {scope!r} (RFC 6749 scope-token)")
-    return frozenset(scopes)
+    """Scope tokens separated by spaces, as in a granted ``scope`` (:func:`scope_tokens`).
+
+    A token with another character, other whitespace included, is an error: the value is not
+    repeated, the variable is named.
+    """
+    scopes = scope_tokens(raw)
+    if scopes.invalid:
+        raise ConfigError(
+            f"{name} has an invalid scope: scopes are RFC 6749 scope tokens "
+            "(%x21 / %x23-5B / %x5D-7E) separated by spaces (U+0020)"
+        )
+    return scopes.scopes
 
 
 def parse_route_scopes(raw: str) -> tuple[RouteScopes, ...]:
@@ -342,7 +349,7 @@ def parse_route_scopes(raw: str) -> tuple[RouteScopes, ...]:
         problem = _route_key_problem(key)
         if problem is not None:
             raise ConfigError(f"{name} key {key!r} is not 'METHOD /path': {problem}")
-        if not isinstance(scopes, str) or not scopes.split():
+        if not isinstance(scopes, str) or not scopes.strip(" "):
             raise ConfigError(f"{name} value for {key!r} must be a non-empty string of scopes")
         method, _, resource = key.partition(" ") if key != DEFAULT_ROUTE_KEY else ("", "", "")
         parsed.append(RouteScopes(key, method, resource, parse_scopes(scopes, f"{name} {key!r}")))

@@ -271,6 +271,17 @@ def test_an_event_that_is_not_an_object_fails_closed_with_one_line(
             {"INTROSPECTION_ENDPOINT": "http://127.0.0.08/introspect"},
             "INTROSPECTION_ENDPOINT must use https (plain http is allowed for loopback hosts only)",
         ),
+        # str.split() read a no-break space as no scope at all: every token was Allowed
+        (
+            {"REQUIRED_SCOPES": "\xa0"},
+            "REQUIRED_SCOPES has an invalid scope: scopes are RFC 6749 scope tokens "
+            "(%x21 / %x23-5B / %x5D-7E) separated by spaces (U+0020)",
+        ),
+        (
+            {"ROUTE_SCOPES": '{"GET /orders": "orders:read\\tadmin"}'},
+            "ROUTE_SCOPES 'GET /orders' has an invalid scope: scopes are RFC 6749 scope tokens "
+            "(%x21 / %x23-5B / %x5D-7E) separated by spaces (U+0020)",
+        ),
     ],
 )
 def test_a_configuration_error_fails_every_call_with_one_line(

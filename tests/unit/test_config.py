@@ -134,6 +134,10 @@ def test_endpoint_parsing(make_config: Callable[..., Config], url: str, endpoint
 
 
 NAMESPACE_RULES = "METRICS_NAMESPACE must be 1 to 255 characters of A-Za-z0-9 . - _ / # : and"
+SCOPE_RULES = (
+    "{name} has an invalid scope: scopes are RFC 6749 scope tokens "
+    "(%x21 / %x23-5B / %x5D-7E) separated by spaces (U+0020)"
+)
 
 
 @pytest.mark.parametrize(
@@ -177,6 +181,7 @@ NAMESPACE_RULES = "METRICS_NAMESPACE must be 1 to 255 characters of A-Za-z0-9 . 
         ("REQUIRED_SCOPES", 'read "write"', "REQUIRED_SCOPES has an invalid scope"),
         ("REQUIRED_SCOPES", "read wr\\ite", "REQUIRED_SCOPES has an invalid scope"),
         ("REQUIRED_SCOPES", "read lesé", "REQUIRED_SCOPES has an invalid scope"),
+        ("REQUIRED_SCOPES", "read\twrite", "REQUIRED_SCOPES has an invalid scope"),
         ("ROUTE_SCOPES", "GET /orders=read", "ROUTE_SCOPES must be a JSON object"),
         ("ROUTE_SCOPES", '["GET /orders"]', "ROUTE_SCOPES must be a JSON object of"),
         ("ROUTE_SCOPES", '{"get /orders": "read"}', "ROUTE_SCOPES key 'get /orders' is not"),
@@ -235,6 +240,40 @@ def test_bad_value_is_named_in_the_error(
     # THEN the error names that variable and says what is wrong
     assert str(raised.value).startswith(message)
     assert variable in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "separator",
+    ["\t", "\n", "\r", "\x0b", "\x0c", "\x1f", "\x85", "\xa0", "\u2003", "\u2028", "\u3000"],
+    ids=lambda separator: f"U+{ord(separator):04X}",
+)
+@pytest.mark.parametrize("variable", ["REQUIRED_SCOPES", "ROUTE_SCOPES"])
+def test_only_the_space_separates_configured_scopes(
+    make_config: Callable[..., Config], separator: str, variable: str
+) -> None:
+    # GIVEN configured scopes that other whitespace than U+0020 separates (RFC 6749 3.3)
+    scopes = f"orders:read{separator}admin"
+    value = json.dumps({"GET /a": scopes}) if variable == "ROUTE_SCOPES" else scopes
+    # WHEN the configuration is loaded
+    with pytest.raises(ConfigError) as raised:
+        make_config(**{variable: value})
+    # THEN it is refused: the error names the variable and says the rule, not the value
+    name = "ROUTE_SCOPES 'GET /a'" if variable == "ROUTE_SCOPES" else variable
+    assert str(raised.value) == SCOPE_RULES.format(name=name)
+    assert "orders:read" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "scopes"),
+    [(" read  write ", {"read", "write"}), ("   ", set()), ("!#[]~ a:b", {"!#[]~", "a:b"})],
+)
+def test_configured_scopes_are_space_separated(
+    make_config: Callable[..., Config], value: str, scopes: set[str]
+) -> None:
+    # GIVEN REQUIRED_SCOPES with single and repeated spaces
+    # WHEN the configuration is loaded
+    # THEN the scopes are the non-empty tokens between the spaces
+    assert make_config(REQUIRED_SCOPES=value).required_scopes == scopes
 
 
 @pytest.mark.parametrize("variable", ["INTROSPECTION_ENDPOINT", "CLIENT_ID"])
@@ -431,15 +470,20 @@ def test_route_key_api_gateway_never_routes_is_refused(
     ("value", "message"),
     [
         ('""', "ROUTE_SCOPES value for 'GET /a' must be a non-empty string of scopes"),
-        ('" \\t "', "ROUTE_SCOPES value for 'GET /a' must be a non-empty string of scopes"),
+        ('"  "', "ROUTE_SCOPES value for 'GET /a' must be a non-empty string of scopes"),
         ('["read"]', "ROUTE_SCOPES value for 'GET /a' must be a non-empty string of scopes"),
         ("null", "ROUTE_SCOPES value for 'GET /a' must be a non-empty string of scopes"),
         ("7", "ROUTE_SCOPES value for 'GET /a' must be a non-empty string of scopes"),
         ("true", "ROUTE_SCOPES value for 'GET /a' must be a non-empty string of scopes"),
         ("NaN", "ROUTE_SCOPES value for 'GET /a' must be a non-empty string of scopes"),
         ('{"read": 1}', "ROUTE_SCOPES value for 'GET /a' must be a non-empty string of scopes"),
-        ('"read wr\\\\ite"', "ROUTE_SCOPES 'GET /a' has an invalid scope 'wr\\\\ite'"),
-        ('"read lesé"', "ROUTE_SCOPES 'GET /a' has an invalid scope 'lesé'"),
+        ('"read wr\\\\ite"', SCOPE_RULES.format(name="ROUTE_SCOPES 'GET /a'")),
+        ('"read lesé"', SCOPE_RULES.format(name="ROUTE_SCOPES 'GET /a'")),
+        # only U+0020 separates scopes: other whitespace is a character no scope-token has
+        ('" \\t "', SCOPE_RULES.format(name="ROUTE_SCOPES 'GET /a'")),
+        ('"orders:read\\tadmin"', SCOPE_RULES.format(name="ROUTE_SCOPES 'GET /a'")),
+        ('"orders:read\\u00a0admin"', SCOPE_RULES.format(name="ROUTE_SCOPES 'GET /a'")),
+        ('"orders:read\\u2028admin"', SCOPE_RULES.format(name="ROUTE_SCOPES 'GET /a'")),
     ],
 )
 def test_route_scopes_value_must_be_scope_tokens(
@@ -449,8 +493,9 @@ def test_route_scopes_value_must_be_scope_tokens(
     # WHEN the configuration is loaded
     with pytest.raises(ConfigError) as raised:
         make_config(ROUTE_SCOPES=f'{{"GET /a": {value}}}')
-    # THEN it is refused, naming the route
+    # THEN it is refused, naming the route, and not repeating the value
     assert str(raised.value).startswith(message)
+    assert "read" not in str(raised.value)
 
 
 @pytest.mark.parametrize(

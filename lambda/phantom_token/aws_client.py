@@ -9,7 +9,8 @@ a deadline for each attempt as a whole).
 Settings come from the Lambda environment, as an SDK would read them there: the credentials
 Lambda sets (``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN``), the
 region (the ARN's, else ``AWS_REGION``, else ``AWS_DEFAULT_REGION``), ``AWS_USE_FIPS_ENDPOINT``
-and the endpoint overrides ``AWS_ENDPOINT_URL_<SERVICE>`` / ``AWS_ENDPOINT_URL``.
+and the endpoint overrides ``AWS_ENDPOINT_URL_<SERVICE>`` / ``AWS_ENDPOINT_URL``, which
+``AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`` turns off.
 """
 
 from __future__ import annotations
@@ -124,9 +125,26 @@ def _flag(environ: Mapping[str, str], name: str) -> bool:
     return value == "true"
 
 
+def ignores_configured_endpoints(environ: Mapping[str, str]) -> bool:
+    """``AWS_IGNORE_CONFIGURED_ENDPOINT_URLS``, read exactly as botocore reads it.
+
+    botocore (configprovider.py, ``ignore_configured_endpoint_urls``, ``utils.ensure_boolean``)
+    takes the value as true when ``value.lower() == "true"``, nothing stripped; any other value
+    leaves the endpoint overrides in force, here too. A stricter reading would send the signed
+    request elsewhere than an SDK in the same environment would.
+    https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html
+    """
+    return environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() == "true"
+
+
 def resolve_endpoint(service: Service, region: str, environ: Mapping[str, str]) -> Endpoint:
+    """The override (``AWS_ENDPOINT_URL_<SERVICE>``, then ``AWS_ENDPOINT_URL``) unless
+    ``AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`` is true, else the regional endpoint."""
     fips = _flag(environ, "AWS_USE_FIPS_ENDPOINT")
-    for name in (service.endpoint_variable, "AWS_ENDPOINT_URL"):
+    overrides: tuple[str, ...] = (service.endpoint_variable, "AWS_ENDPOINT_URL")
+    if ignores_configured_endpoints(environ):
+        overrides = ()
+    for name in overrides:
         url = environ.get(name, "").strip()
         if url:
             if fips:

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 
-from phantom_token import handler
+from phantom_token import aws_client, handler
 from phantom_token.errors import AuthorizerError
+from phantom_token.introspection import HttpTransport
 from tests.functional.harness import CLIENT_ID, Reply, invoke, jwt_reply
 from tests.support.http_server import LoopbackServer, QuietHandler
 from tests.support.moto_server import reset_moto_server, running_moto_server
@@ -27,7 +28,8 @@ from tests.support.moto_server import reset_moto_server, running_moto_server
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from phantom_token.config import SecretSource
+    from phantom_token.config import Endpoint, SecretSource
+    from phantom_token.introspection import HttpResponse, Transport
     from tests.functional.harness import IdentityServer, ShiftedClock
 
 ALICE = {"sub": "alice", "scope": "read"}
@@ -36,7 +38,7 @@ PARAMETER_NAME = "/phantom-token/introspection-client-secret"
 LAMBDA_DIR = Path(__file__).resolve().parents[2] / "lambda"
 AWS_VARIABLES = (
     "AWS_ENDPOINT_URL AWS_ENDPOINT_URL_SECRETS_MANAGER AWS_ENDPOINT_URL_SSM AWS_REGION "
-    "AWS_USE_FIPS_ENDPOINT"
+    "AWS_USE_FIPS_ENDPOINT AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"
 ).split()
 
 
@@ -282,6 +284,50 @@ def test_a_secret_in_another_region_is_read_there(
     response = invoke()
     # THEN the secret was read in the ARN's region (moto keeps regions apart)
     assert response["principalId"] == "alice"
+
+
+class _Unreachable:
+    """A transport to an endpoint nobody answers at (no test reaches AWS itself)."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+
+    def post(self, body: bytes, headers: dict[str, str], timeout: float) -> HttpResponse:
+        raise ConnectionRefusedError
+
+
+@pytest.mark.parametrize("flag", ["true", "TRUE", "True"])
+def test_ignored_endpoint_overrides_are_never_called(
+    fake_aws: Callable[..., FakeAws],
+    identity: IdentityServer,
+    handler_env: Callable[..., None],
+    monkeypatch: pytest.MonkeyPatch,
+    flag: str,
+) -> None:
+    # GIVEN AWS_ENDPOINT_URL at a server that would answer with the secret the identity server
+    # accepts, and AWS_IGNORE_CONFIGURED_ENDPOINT_URLS set (botocore then ignores every
+    # AWS_ENDPOINT_URL*); AWS's regional endpoint is unreachable from a test
+    fake = fake_aws((200, {"SecretString": "from-the-override"}))
+    handler_env(CLIENT_SECRET_ARN=SECRET_NAME, AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=flag)
+    identity.accepted_secret = "from-the-override"
+    identity.script(jwt_reply(ALICE))
+    hosts: list[str] = []
+
+    def transport(endpoint: Endpoint) -> Transport:
+        hosts.append(endpoint.host)
+        loopback = endpoint.host == "127.0.0.1"
+        return HttpTransport(endpoint) if loopback else _Unreachable(endpoint)
+
+    monkeypatch.setattr(aws_client, "HttpTransport", transport)
+    monkeypatch.setattr(aws_client, "_transports", {})
+    # WHEN the handler runs
+    with pytest.raises(AuthorizerError):
+        invoke()
+    # THEN the override received neither the signed request nor the chance to answer it: the
+    # regional endpoint was the only one tried, and the token was never introspected
+    assert fake.received == []
+    assert hosts == ["secretsmanager.eu-west-1.amazonaws.com"]
+    assert identity.received == []
 
 
 def test_throttling_is_retried_once_within_the_deadline(

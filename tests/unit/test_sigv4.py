@@ -6,6 +6,7 @@ import datetime
 import json
 from typing import TYPE_CHECKING, Any
 from unittest import mock
+from urllib.parse import urlsplit
 
 import boto3
 import botocore.auth
@@ -195,6 +196,85 @@ def test_bad_endpoint_overrides_are_refused(url: str, message: str) -> None:
         endpoint_from_url(url, "AWS_ENDPOINT_URL")
     # THEN the error names the variable
     assert raised.value.code == message
+
+
+ENDPOINT_VARIABLES = (
+    "AWS_ENDPOINT_URL",
+    SECRETS_MANAGER.endpoint_variable,
+    SSM.endpoint_variable,
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+    "AWS_USE_FIPS_ENDPOINT",
+)
+# botocore reads AWS_IGNORE_CONFIGURED_ENDPOINT_URLS with utils.ensure_boolean: true exactly
+# when value.lower() == "true" (configprovider.py); anything else leaves the overrides in use.
+IGNORE_FLAGS = [None, "true", "TRUE", "tRuE", "false", "", " true", "true\n", "1", "yes"]
+OVERRIDES = [
+    {},
+    {"AWS_ENDPOINT_URL": "http://127.0.0.1:4566"},
+    {
+        "AWS_ENDPOINT_URL_SSM": "https://vpce-1.ssm.example",
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER": "https://vpce-2.secrets.example:8443",
+    },
+    {"AWS_ENDPOINT_URL": "https://proxy.example", "AWS_ENDPOINT_URL_SSM": "https://ssm.example"},
+]
+
+
+def botocore_endpoint(
+    monkeypatch: pytest.MonkeyPatch,
+    service: aws_client.Service,
+    region: str,
+    environ: Mapping[str, str],
+) -> tuple[str, str, int]:
+    """The endpoint a boto3 client built in ``environ`` (and no config file) would call."""
+    for name in ENDPOINT_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    client = boto3.session.Session().client(
+        service.signing_name, region_name=region, aws_access_key_id="a", aws_secret_access_key="b"
+    )
+    parts = urlsplit(client.meta.endpoint_url)
+    scheme = parts.scheme
+    return scheme, parts.hostname or "", parts.port or {"https": 443, "http": 80}[scheme]
+
+
+@pytest.mark.parametrize("ignore", IGNORE_FLAGS, ids=repr)
+@pytest.mark.parametrize("overrides", OVERRIDES, ids=["none", "global", "per-service", "both"])
+@pytest.mark.parametrize("service", [SECRETS_MANAGER, SSM], ids=["secretsmanager", "ssm"])
+def test_endpoint_overrides_are_chosen_as_botocore_chooses(
+    monkeypatch: pytest.MonkeyPatch,
+    service: aws_client.Service,
+    overrides: dict[str, str],
+    ignore: str | None,
+) -> None:
+    # GIVEN endpoint overrides, with or without AWS_IGNORE_CONFIGURED_ENDPOINT_URLS
+    environ = dict(overrides)
+    if ignore is not None:
+        environ["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"] = ignore
+    # WHEN the endpoint is resolved, by us and by a boto3 client in the same environment
+    ours = resolve_endpoint(service, "eu-west-1", environ)
+    theirs = botocore_endpoint(monkeypatch, service, "eu-west-1", environ)
+    # THEN they agree: with the flag true the overrides are ignored, the regional endpoint is used
+    assert (ours.scheme, ours.host, ours.port) == theirs
+
+
+@pytest.mark.parametrize("service", [SECRETS_MANAGER, SSM], ids=["secretsmanager", "ssm"])
+def test_ignored_endpoint_overrides_leave_fips_in_force(
+    monkeypatch: pytest.MonkeyPatch, service: aws_client.Service
+) -> None:
+    # GIVEN FIPS required, an endpoint override, and the override ignored
+    environ = {
+        "AWS_USE_FIPS_ENDPOINT": "true",
+        "AWS_ENDPOINT_URL": "https://proxy.example",
+        "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true",
+    }
+    # WHEN the endpoint is resolved, by us and by a boto3 client in the same environment
+    ours = resolve_endpoint(service, "us-east-1", environ)
+    theirs = botocore_endpoint(monkeypatch, service, "us-east-1", environ)
+    # THEN both call the FIPS endpoint: no conflict with an override nobody uses
+    assert (ours.scheme, ours.host, ours.port) == theirs
+    assert ours.host == f"{service.signing_name}-fips.us-east-1.amazonaws.com"
 
 
 def test_fips_with_a_custom_endpoint_is_refused() -> None:

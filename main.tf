@@ -1,9 +1,13 @@
 locals {
   context_key = module.function.authorizer_context_key
 
-  # Scopes per route: those given for methods managed elsewhere plus those of `routes`.
-  _scope_routes = { for key, scopes in coalesce(try(var.scopes.routes, null), {}) : key => [for scope in scopes : tostring(scope)] }
-  _route_scopes = { for key, route in var.routes : key => [for scope in route.scopes : tostring(scope)] if length(route.scopes) > 0 }
+  # Scopes every request needs, and scopes per route: those given for methods managed elsewhere
+  # plus those of `routes`. variables.tf admits lists of strings only; tolist() and the
+  # submodule's list(string) turn anything else into an error, never into no scopes (a `for`
+  # would read a map by its values, and a try() would hide the error).
+  required_scopes = lookup(var.scopes, "required", null)
+  _scope_routes   = { for key, scopes in coalesce(lookup(var.scopes, "routes", null), {}) : key => tolist(scopes) }
+  _route_scopes   = { for key, route in var.routes : key => tolist(route.scopes) if length(route.scopes) > 0 }
   route_scopes = {
     for key in setunion(keys(local._scope_routes), keys(local._route_scopes)) :
     key => distinct(concat(try(local._scope_routes[key], []), try(local._route_scopes[key], [])))
@@ -79,7 +83,7 @@ module "function" {
   authorization = {
     context_claims  = try(var.authorizer.context_claims, null)
     policy_resource = try(var.authorizer.policy_resource, null)
-    required_scopes = try(coalesce(var.scopes.required, []), [])
+    required_scopes = local.required_scopes
     route_scopes    = local.route_scopes
     default_route   = local.http_api_catch_all == "deny" ? "deny" : "scopes"
   }

@@ -71,7 +71,8 @@ variable "authorizer" {
   }
 
   validation {
-    condition     = contains(["TOKEN", "REQUEST", "-"], try(coalesce(try(var.authorizer.type, null), "-"), "-"))
+    # null (unset) becomes "-"; a value coalesce cannot take, such as a list, is refused.
+    condition     = contains(["TOKEN", "REQUEST", "-"], try(coalesce(try(var.authorizer.type, null), "-"), ""))
     error_message = "authorizer.type must be \"TOKEN\" or \"REQUEST\"."
   }
 
@@ -444,9 +445,9 @@ variable "routes" {
   validation {
     condition = alltrue([
       for key, route in var.routes :
-      try(length(route.scopes) >= 0 && alltrue([for scope in route.scopes : can(regex("^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$", scope))]), false)
+      try(startswith(jsonencode(route.scopes), "[") && alltrue([for scope in route.scopes : startswith(jsonencode(scope), "\"") && can(regex("^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$", scope))]), false)
     ])
-    error_message = "Every route needs scopes: a list of RFC 6749 scope tokens, or [] for nothing beyond scopes.required (so that a misspelt attribute cannot leave a route open). Missing or invalid: ${join(", ", [for key, route in var.routes : "routes[${jsonencode(key)}].scopes" if !try(length(route.scopes) >= 0 && alltrue([for scope in route.scopes : can(regex("^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$", scope))]), false)])}."
+    error_message = "Every route needs scopes: a list of scope strings (RFC 6749 scope tokens; not a map, an object or a single string), or [] for nothing beyond scopes.required (so that a misspelt attribute cannot leave a route open). Missing or invalid: ${join(", ", [for key, route in var.routes : "routes[${jsonencode(key)}].scopes" if !try(startswith(jsonencode(route.scopes), "[") && alltrue([for scope in route.scopes : startswith(jsonencode(scope), "\"") && can(regex("^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$", scope))]), false)])}."
   }
 
   validation {
@@ -487,8 +488,12 @@ variable "scopes" {
   }
 
   validation {
-    condition     = try(var.scopes.required, null) == null || try(alltrue([for scope in var.scopes.required : can(regex("^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$", scope))]), false)
-    error_message = "scopes.required must be a list of RFC 6749 scope tokens: printable ASCII without spaces, quotes or backslashes."
+    # A list of strings, nothing else: `for` reads a map or an object by its values, so they
+    # would pass a looser check and then fail to convert to a list, dropping the scopes; a
+    # number or a bool is not a scope. jsonencode tells the shapes apart: [ for a list, " for a
+    # string.
+    condition     = try(var.scopes.required, null) == null || try(startswith(jsonencode(var.scopes.required), "[") && alltrue([for scope in var.scopes.required : startswith(jsonencode(scope), "\"") && can(regex("^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$", scope))]), false)
+    error_message = "scopes.required must be a list of scope strings ([] or null for none): RFC 6749 scope tokens, printable ASCII without spaces, quotes or backslashes. Not a map, an object, a single string, or a list holding numbers or bools."
   }
 
   validation {
@@ -504,9 +509,9 @@ variable "scopes" {
   validation {
     condition = alltrue([
       for key in try(keys(var.scopes.routes), []) :
-      try(length(var.scopes.routes[key]) > 0 && alltrue([for scope in var.scopes.routes[key] : can(regex("^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$", scope))]), false)
+      try(startswith(jsonencode(var.scopes.routes[key]), "[") && length(var.scopes.routes[key]) > 0 && alltrue([for scope in var.scopes.routes[key] : startswith(jsonencode(scope), "\"") && can(regex("^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$", scope))]), false)
     ])
-    error_message = "Each scopes.routes entry must be a non-empty list of RFC 6749 scope tokens. Wrong: ${join(", ", [for key in try(keys(var.scopes.routes), []) : "scopes.routes[${jsonencode(key)}]" if !try(length(var.scopes.routes[key]) > 0 && alltrue([for scope in var.scopes.routes[key] : can(regex("^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$", scope))]), false)])}."
+    error_message = "Each scopes.routes entry must be a non-empty list of scope strings (RFC 6749 scope tokens; not a map, an object or a single string). Wrong: ${join(", ", [for key in try(keys(var.scopes.routes), []) : "scopes.routes[${jsonencode(key)}]" if !try(startswith(jsonencode(var.scopes.routes[key]), "[") && length(var.scopes.routes[key]) > 0 && alltrue([for scope in var.scopes.routes[key] : startswith(jsonencode(scope), "\"") && can(regex("^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$", scope))]), false)])}."
   }
 }
 

@@ -111,6 +111,16 @@ run "a_misspelt_scopes_attribute_is_refused" {
   expect_failures = [var.scopes]
 }
 
+run "required_scopes_that_are_not_a_list_are_refused" {
+  command = plan
+
+  variables {
+    scopes = { required = { admins = "admin" } }
+  }
+
+  expect_failures = [var.scopes]
+}
+
 run "a_route_without_scopes_is_refused" {
   command = plan
 

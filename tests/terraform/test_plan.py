@@ -450,6 +450,19 @@ def test_lambda_environment_with_every_setting(full_plan: Plan) -> None:
     assert environment["CONTEXT_CLAIMS"] == "sub tenant"
 
 
+def test_required_scopes_null_means_none(initialised: Callable[[str], TerraformWorkdir]) -> None:
+    # GIVEN scopes.required = null: "not set", the one value other than a list of scope strings
+    # that plans (a string, a map, an object or numbers are refused: test_validation.py)
+    workdir = initialised("tests/terraform/fixtures/http-api")
+    write_aws_override(workdir.workdir)
+    environment = _environment(Plan(workdir.plan_json({"scopes": {"required": None}})))
+    # THEN the function is set up as with the attribute left out: no REQUIRED_SCOPES, which the
+    # Lambda reads as no scope beyond those of the routes
+    assert "REQUIRED_SCOPES" not in environment
+    config = load_config({**environment, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256"})
+    assert config.required_scopes == frozenset()
+
+
 @pytest.mark.parametrize(
     "root",
     [

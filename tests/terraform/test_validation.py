@@ -62,9 +62,23 @@ ROOT_INPUTS = {
     "cache_max_entries, cache_ttl_seconds, client_id, client_secret_arn, "
     "client_secret_kms_key_arn, client_secret_parameter_arn, endpoint, response_format, retries, "
     'timeout_seconds; it has "client_secret_kms_key".',
-    "scope_with_quote": "scopes.required must be a list of RFC 6749 scope tokens",
+    "scope_with_quote": "scopes.required must be a list of scope strings",
     "scopes_require_typo": "scopes must be an object with the attributes required, routes; it has "
     '"require". A misspelt attribute would be dropped and its scopes never enforced.',
+    # Anything but a list of scope strings is refused, never read by its values or dropped.
+    "required_scopes_string": "scopes.required must be a list of scope strings ([] or null for "
+    "none): RFC 6749 scope tokens",
+    "required_scopes_map": "scopes.required must be a list of scope strings",
+    "required_scopes_object": "scopes.required must be a list of scope strings",
+    "required_scopes_not_strings": "scopes.required must be a list of scope strings",
+    "scopes_routes_entry_object": "Each scopes.routes entry must be a non-empty list of scope "
+    "strings (RFC 6749 scope tokens; not a map, an object or a single string). Wrong: "
+    'scopes.routes["GET /orders"].',
+    "route_scopes_object": "Every route needs scopes: a list of scope strings (RFC 6749 scope "
+    "tokens; not a map, an object or a single string), or [] for nothing beyond "
+    "scopes.required (so that a misspelt attribute cannot leave a route open). Missing or "
+    'invalid: routes["GET /orders"].scopes.',
+    "authorizer_type_not_a_string": 'authorizer.type must be "TOKEN" or "REQUEST".',
     "route_scopes_key": 'Not routable, so never enforced: "orders".',
     "route_keys_unroutable": 'Not routable, so never enforced: "GET //orders", "GET /orders/", '
     '"GET /orders/:id", "GET /orders/{id", "GET /orders/{id}.json".',

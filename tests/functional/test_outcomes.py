@@ -306,6 +306,8 @@ NOT_A_JWT = [
     Reply(200, b"\xff\xfe\xfd.\x80.\x81"),
     compact(NONE, json.dumps(ALICE).encode()),
     compact(NONE, json.dumps(ALICE).encode(), signature=""),
+    compact(b'{"alg":" none"}', json.dumps(ALICE).encode()),
+    compact(b'{"alg":"None\\u200b"}', json.dumps(ALICE).encode()),
     compact(HS256, b"[1,2]"),
     compact(HS256, b'{"sub":"\xff"}'),
     compact(HS256, b'{"sub":"a"'),

@@ -32,6 +32,8 @@ else:
 
 ACCEPT = {"jwt": "application/jwt", "rfc9701": "application/token-introspection+jwt"}
 MAX_RESPONSE_BYTES = 1 << 20
+# A response head: status line, field lines and the empty line that ends them, CRLF CRLF
+# included (every byte before the body). One of exactly this size is read; one byte more is not.
 MAX_HEAD_BYTES = 1 << 16
 MAX_HEADER_LINES = 100
 RETRYABLE_STATUSES = frozenset({502, 503, 504})
@@ -321,10 +323,15 @@ def _list_tokens(value: str) -> list[str]:
 
 def _read_head(reader: ResponseReader) -> tuple[int, bool, dict[str, str]]:
     buffer = reader.buffer
-    while (end := buffer.find(b"\r\n\r\n")) < 0:
-        if len(buffer) > MAX_HEAD_BYTES:
+    searched = 0
+    while (end := buffer.find(b"\r\n\r\n", searched)) < 0:
+        # No CRLF CRLF yet in MAX_HEAD_BYTES bytes: the head, once ended, would be longer.
+        if len(buffer) >= MAX_HEAD_BYTES:
             raise IntrospectionError("introspection response headers are larger than 64 KiB")
+        searched = max(len(buffer) - 3, 0)
         reader.fill_or_fail()
+    if end + 4 > MAX_HEAD_BYTES:
+        raise IntrospectionError("introspection response headers are larger than 64 KiB")
     head = bytes(buffer[:end])
     del buffer[: end + 4]
     return parse_head(head)

@@ -19,7 +19,7 @@ from phantom_token.authorizer import Authorizer
 from phantom_token.client_secret import SecretProvider
 from phantom_token.config import load_config
 from phantom_token.errors import AuthorizerError, UnauthorizedError
-from phantom_token.introspection import HttpTransport
+from phantom_token.introspection import MAX_HEAD_BYTES, HttpTransport
 from tests.functional.harness import GET_ORDERS, LambdaContext, invoke
 from tests.functional.raw_server import (
     TestCertificate,
@@ -460,6 +460,39 @@ def test_a_content_length_of_thousands_of_digits_is_an_invalid_content_length(
     message = error_of("token-a")
     # THEN an error naming the header, not "internal error (ValueError)"
     assert message == "introspection response has an invalid Content-Length"
+    assert decisions(capsys) == [failed(message)]
+
+
+def answering_with_a_head_of(size: int) -> Callable[[Peer], None]:
+    """Honest answers whose head (status line to CRLF CRLF) is exactly ``size`` bytes."""
+
+    def script(peer: Peer) -> None:
+        while (request := peer.read_request()) is not None:
+            body = phantom_jwt(subject_for(request.token)).encode()
+            headers = [("Content-Type", "application/jwt"), ("Content-Length", str(len(body)))]
+            unpadded = response(200, b"", [*headers, ("X-Pad", "")], content_length=False)
+            padding = ("X-Pad", "x" * (size - len(unpadded)))
+            peer.send(response(200, body, [*headers, padding], content_length=False))
+
+    return script
+
+
+@pytest.mark.parametrize(
+    ("size", "outcome"), [(MAX_HEAD_BYTES, "allow"), (MAX_HEAD_BYTES + 1, "error")]
+)
+def test_a_head_of_64_kib_is_read_and_one_byte_more_is_not(
+    raw_server: StartServer, capsys: pytest.CaptureFixture[str], size: int, outcome: str
+) -> None:
+    # GIVEN answers whose head, its closing CRLF CRLF included, is 64 KiB or a byte more
+    raw_server(answering_with_a_head_of(size))
+    # WHEN a token is introspected
+    # THEN 64 KiB is an answer; a byte more is an error, not an answer
+    if outcome == "allow":
+        assert principal("token-a") == "for-token-a"
+        assert decisions(capsys) == [allowed("token-a")]
+        return
+    message = error_of("token-a")
+    assert message == "introspection response headers are larger than 64 KiB"
     assert decisions(capsys) == [failed(message)]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import re
 import ssl
@@ -14,6 +15,7 @@ import pytest
 
 from phantom_token.errors import ClientRejectedError, IntrospectionError
 from phantom_token.introspection import (
+    MAX_HEAD_BYTES,
     ConnectionClosedError,
     HttpResponse,
     IncompleteResponseError,
@@ -879,6 +881,56 @@ def test_malformed_responses_are_errors(chunks: list[bytes], message: str) -> No
     # THEN it is an error (a 500, never an answer)
     with pytest.raises(IntrospectionError, match=re.escape(message)):
         read(*chunks)
+
+
+PADDED_204 = b"HTTP/1.1 204 No Content\r\nX-Pad: "
+
+
+def head_of(size: int) -> bytes:
+    """A 204's head of exactly ``size`` bytes, the CRLF CRLF that ends it included."""
+    return PADDED_204 + b"x" * (size - len(PADDED_204) - 4) + b"\r\n\r\n"
+
+
+def pieces(data: bytes, cuts: tuple[int, ...]) -> list[bytes]:
+    """``data`` cut at these offsets (negative ones from the end), as the reads return it."""
+    points = sorted({cut if cut >= 0 else len(data) + cut for cut in cuts} - {0, len(data)})
+    bounds = [0, *(point for point in points if point < len(data)), len(data)]
+    return [data[start:end] for start, end in itertools.pairwise(bounds)]
+
+
+@pytest.mark.parametrize(
+    "cuts",
+    [(), (MAX_HEAD_BYTES - 1,), (MAX_HEAD_BYTES,), (-2,), (-3,), tuple(range(1, 1 << 17, 4093))],
+    ids=[
+        "one-read",
+        "before-the-limit",
+        "at-the-limit",
+        "in-the-crlfcrlf",
+        "before-it",
+        "4k-reads",
+    ],
+)
+@pytest.mark.parametrize(
+    ("size", "accepted"),
+    [
+        (MAX_HEAD_BYTES - 1, True),
+        (MAX_HEAD_BYTES, True),
+        (MAX_HEAD_BYTES + 1, False),
+        (2 * MAX_HEAD_BYTES - 1, False),  # what the check before each read let through
+    ],
+)
+def test_the_head_limit_is_exact(size: int, accepted: bool, cuts: tuple[int, ...]) -> None:
+    # GIVEN a response head of this size (CRLF CRLF included), in reads cut at these offsets
+    chunks = pieces(head_of(size), cuts)
+    # WHEN it is read
+    # THEN up to 64 KiB is read, however it arrives, and one byte more is an error
+    if accepted:
+        pad = "x" * (size - len(PADDED_204) - 4)
+        assert read(*chunks) == (HttpResponse(204, {"x-pad": pad}, b""), False, b"")
+        return
+    with pytest.raises(IntrospectionError) as raised:
+        read(*chunks)
+    assert str(raised.value) == "introspection response headers are larger than 64 KiB"
 
 
 @pytest.mark.parametrize(

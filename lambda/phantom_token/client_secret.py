@@ -19,7 +19,12 @@ if TYPE_CHECKING:
     # How a secret is read: the source and the decision's deadline (monotonic seconds), if any.
     Fetch = Callable[[SecretSource, float | None], str]
 
-_STORE_NAMES = {"secretsmanager": "Secrets Manager", "ssm": "SSM Parameter Store"}
+# Where a secret comes from, as errors tell it: the store and the variable that names the
+# secret, never the reference itself (a secret pasted into that variable would be logged).
+_SOURCES = {
+    "secretsmanager": "the Secrets Manager secret that CLIENT_SECRET_ARN names",
+    "ssm": "the SSM parameter that CLIENT_SECRET_PARAMETER names",
+}
 
 
 def secret_from_string(secret_string: str) -> str:
@@ -64,14 +69,14 @@ def fetch_secret(
     deadline: float | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> str:
-    """The secret's value from its store; SecretError names the store and the reference.
+    """The secret's value from its store; SecretError names the store and the variable.
 
     ``environ`` defaults to the process environment: credentials, region and endpoints are the
     AWS runtime's contract with any SDK, read at the call as an SDK would read them.
     """
     if source.kind == "plain":
         return source.reference
-    where = f"{_STORE_NAMES[source.kind]} '{source.reference}'"
+    where = _SOURCES[source.kind]
     try:
         value = _read(source, deadline, os.environ if environ is None else environ)
     except aws_client.AwsCallError as exc:

@@ -125,7 +125,11 @@ class Config(NamedTuple):
 
 
 def load_config(environ: Mapping[str, str]) -> Config:
-    """Build the configuration from environment variables; errors name the variable."""
+    """Build the configuration from environment variables.
+
+    Errors name the variable and what it must be, never its value: a secret pasted into the
+    wrong variable must not reach the logs.
+    """
     return Config(
         endpoint=parse_endpoint(_required(environ, "INTROSPECTION_ENDPOINT")),
         client_id=_client_id(_required(environ, "CLIENT_ID")),
@@ -155,7 +159,7 @@ def metrics_namespace(environ: Mapping[str, str]) -> str:
     if _METRICS_NAMESPACE.fullmatch(raw) is None:
         raise ConfigError(
             "METRICS_NAMESPACE must be 1 to 255 characters of A-Za-z0-9 . - _ / # : and "
-            f"space, not only spaces, and start with neither : nor AWS/ (got {raw[:300]!r})"
+            "space, not only spaces, and start with neither : nor AWS/"
         )
     return raw
 
@@ -246,7 +250,7 @@ def _secret_source(environ: Mapping[str, str]) -> SecretSource:
 def _choice(environ: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
     value = environ.get(name, "").strip() or default
     if value not in allowed:
-        raise ConfigError(f"{name} must be one of {', '.join(allowed)} (got {value!r})")
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}")
     return value
 
 
@@ -257,9 +261,9 @@ def _integer(environ: Mapping[str, str], name: str, default: int, low: int, high
     try:
         value = int(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be a whole number (got {raw!r})") from None
+        raise ConfigError(f"{name} must be a whole number") from None
     if not low <= value <= high:
-        raise ConfigError(f"{name} must be between {low} and {high} (got {value})")
+        raise ConfigError(f"{name} must be between {low} and {high}")
     return value
 
 
@@ -285,13 +289,12 @@ def _cache_max_bytes(environ: Mapping[str, str]) -> int:
     if not raw:
         return memory_mb * MIB // 4
     if not (raw.isascii() and raw.isdigit()):
-        raise ConfigError(f"CACHE_MAX_BYTES must be a whole number of bytes (got {raw!r})")
+        raise ConfigError("CACHE_MAX_BYTES must be a whole number of bytes")
     value, highest = int(raw), memory_mb * MIB // 2
     if not _MIN_CACHE_BYTES <= value <= highest:
         raise ConfigError(
             f"CACHE_MAX_BYTES must be between {_MIN_CACHE_BYTES} and {highest}, half of "
-            f"the function's memory (AWS_LAMBDA_FUNCTION_MEMORY_SIZE={memory_mb} MB) "
-            f"(got {value})"
+            "the function's memory (AWS_LAMBDA_FUNCTION_MEMORY_SIZE)"
         )
     return value
 
@@ -305,9 +308,9 @@ def _number(
     try:
         value = float(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be a number of seconds (got {raw!r})") from None
+        raise ConfigError(f"{name} must be a number of seconds") from None
     if not low <= value <= high:  # also rejects nan
-        raise ConfigError(f"{name} must be between {low:g} and {high:g} (got {raw})")
+        raise ConfigError(f"{name} must be between {low:g} and {high:g}")
     return value
 
 
@@ -345,14 +348,16 @@ def parse_route_scopes(raw: str) -> tuple[RouteScopes, ...]:
     if not isinstance(routes, dict):
         raise ConfigError(f"{name} must be a JSON object of 'METHOD /path' to scopes")
     parsed = []
-    for key, scopes in routes.items():
+    # Entries are named by their position: keys and scopes are part of the value, never told.
+    for number, (key, scopes) in enumerate(routes.items(), start=1):
+        entry = f"{name} entry {number}"
         problem = _route_key_problem(key)
         if problem is not None:
-            raise ConfigError(f"{name} key {key!r} is not 'METHOD /path': {problem}")
+            raise ConfigError(f"{entry}: the key is not 'METHOD /path': {problem}")
         if not isinstance(scopes, str) or not scopes.strip(" "):
-            raise ConfigError(f"{name} value for {key!r} must be a non-empty string of scopes")
+            raise ConfigError(f"{entry}: the value must be a non-empty string of scopes")
         method, _, resource = key.partition(" ") if key != DEFAULT_ROUTE_KEY else ("", "", "")
-        parsed.append(RouteScopes(key, method, resource, parse_scopes(scopes, f"{name} {key!r}")))
+        parsed.append(RouteScopes(key, method, resource, parse_scopes(scopes, entry)))
     return tuple(parsed)
 
 
@@ -361,7 +366,7 @@ def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
     found: dict[str, object] = {}
     for key, value in pairs:
         if key in found:
-            raise ConfigError(f"ROUTE_SCOPES has the key {key!r} more than once")
+            raise ConfigError("ROUTE_SCOPES has a key more than once")
         found[key] = value
     return found
 

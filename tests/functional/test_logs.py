@@ -265,7 +265,7 @@ def test_an_event_that_is_not_an_object_fails_closed_with_one_line(
     [
         (
             {"CACHE_MAX_BYTES": "lots"},
-            "CACHE_MAX_BYTES must be a whole number of bytes (got 'lots')",
+            "CACHE_MAX_BYTES must be a whole number of bytes",
         ),
         (
             {"INTROSPECTION_ENDPOINT": "http://127.0.0.08/introspect"},
@@ -279,7 +279,7 @@ def test_an_event_that_is_not_an_object_fails_closed_with_one_line(
         ),
         (
             {"ROUTE_SCOPES": '{"GET /orders": "orders:read\\tadmin"}'},
-            "ROUTE_SCOPES 'GET /orders' has an invalid scope: scopes are RFC 6749 scope tokens "
+            "ROUTE_SCOPES entry 1 has an invalid scope: scopes are RFC 6749 scope tokens "
             "(%x21 / %x23-5B / %x5D-7E) separated by spaces (U+0020)",
         ),
     ],
@@ -300,6 +300,62 @@ def test_a_configuration_error_fails_every_call_with_one_line(
     # THEN each call wrote one error line naming the variable
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(line["outcome"], line["reason"]) for line in lines] == [("error", reason)] * 2
+
+
+# A secret-looking value pasted into the wrong variable, made wrong for that variable: the 500
+# and its decision line name the variable, never the value.
+SENTINEL = "Pa55w0rd-Sentinel-7f3a9c"
+PASTED = {
+    "INTROSPECTION_ENDPOINT": SENTINEL,
+    "CLIENT_ID": f"{SENTINEL}\x01",
+    "CLIENT_SECRET_ARN": SENTINEL,  # read at the first call: a SecretError
+    "CLIENT_SECRET_PARAMETER": SENTINEL,
+    "INTROSPECTION_RESPONSE": SENTINEL,
+    "REQUIRED_SCOPES": f'read {SENTINEL}"',
+    "ROUTE_SCOPES": json.dumps({f"GET /{SENTINEL}": f'{SENTINEL}"'}),
+    "POLICY_RESOURCE": SENTINEL,
+    "CONTEXT_CLAIMS": f"{SENTINEL} Authorization",
+    "CACHE_TTL_SECONDS": SENTINEL,
+    "CACHE_MAX_ENTRIES": SENTINEL,
+    "CACHE_MAX_BYTES": SENTINEL,
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": SENTINEL,
+    "INTROSPECTION_TIMEOUT_SECONDS": SENTINEL,
+    "INTROSPECTION_RETRIES": SENTINEL,
+    "LOG_LEVEL": SENTINEL,
+    "METRICS_NAMESPACE": f'{SENTINEL}"',
+    "DEFAULT_ROUTE": SENTINEL,
+}
+
+
+@pytest.mark.parametrize(("variable", "value"), PASTED.items(), ids=list(PASTED))
+def test_a_value_pasted_into_the_wrong_variable_is_never_written(
+    identity: IdentityServer,
+    handler_env: Callable[..., None],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    variable: str,
+    value: str,
+) -> None:
+    # GIVEN a secret-looking value in a variable that refuses it (no AWS credentials or region:
+    # a secret reference is read from nowhere), and the most verbose log level
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    handler_env(**{variable: value})
+    caplog.set_level(logging.DEBUG)
+    # WHEN the handler is called
+    with pytest.raises(AuthorizerError) as raised:
+        invoke()
+    # THEN it is a 500 naming the variable, nobody was asked, one error line says the same, and
+    # the value is in no output at any level
+    assert not isinstance(raised.value, UnauthorizedError)
+    assert variable in str(raised.value)
+    assert identity.received == []
+    out, err = capsys.readouterr()
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [(line["outcome"], line["reason"]) for line in lines] == [("error", str(raised.value))]
+    records = [record.getMessage() for record in caplog.records]
+    assert "Sentinel" not in "\n".join([out, err, *records])
 
 
 def test_any_failure_while_building_the_authorizer_fails_closed_with_one_line(

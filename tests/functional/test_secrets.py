@@ -346,56 +346,62 @@ def test_throttling_is_retried_once_within_the_deadline(
     assert all(r["authorization"].startswith("AWS4-HMAC-SHA256 ") for r in fake.received)
 
 
+# Errors name the store and the variable, never the reference: a secret pasted into the variable
+# would otherwise be logged.
+SM_SOURCE = "the Secrets Manager secret that CLIENT_SECRET_ARN names"
+SSM_SOURCE = "the SSM parameter that CLIENT_SECRET_PARAMETER names"
+
+
 @pytest.mark.parametrize(
     ("setup", "variables", "message"),
     [
         (
             "nothing",
             {"CLIENT_SECRET_ARN": "does-not-exist"},
-            "could not read the client secret from Secrets Manager 'does-not-exist' "
+            f"could not read the client secret from {SM_SOURCE} "
             "(ResourceNotFoundException)",
         ),
         (
             "nothing",
             {"CLIENT_SECRET_PARAMETER": "/does/not/exist"},
-            "could not read the client secret from SSM Parameter Store '/does/not/exist' "
+            f"could not read the client secret from {SSM_SOURCE} "
             "(ParameterNotFound)",
         ),
         (
             "json",
             {"CLIENT_SECRET_ARN": SECRET_NAME},
             "the secret is a JSON object without a 'client_secret' string "
-            f"(Secrets Manager '{SECRET_NAME}')",
+            f"({SM_SOURCE})",
         ),
         (
             "denied",
             {"CLIENT_SECRET_ARN": SECRET_NAME},
-            f"could not read the client secret from Secrets Manager '{SECRET_NAME}' "
+            f"could not read the client secret from {SM_SOURCE} "
             "(AccessDeniedException)",
         ),
         (
             "denied",
             {"CLIENT_SECRET_PARAMETER": PARAMETER_NAME},
-            f"could not read the client secret from SSM Parameter Store '{PARAMETER_NAME}' "
+            f"could not read the client secret from {SSM_SOURCE} "
             "(AccessDeniedException)",
         ),
         (
             "throttled",
             {"CLIENT_SECRET_ARN": SECRET_NAME},
-            f"could not read the client secret from Secrets Manager '{SECRET_NAME}' "
+            f"could not read the client secret from {SM_SOURCE} "
             "(ThrottlingException, after 2 attempts)",
         ),
         (
             "nothing",
             {"CLIENT_SECRET_ARN": SECRET_NAME, "AWS_ENDPOINT_URL": "http://example.com"},
-            f"could not read the client secret from Secrets Manager '{SECRET_NAME}' "
+            f"could not read the client secret from {SM_SOURCE} "
             "(AWS_ENDPOINT_URL must use https (plain http is allowed for loopback hosts only))",
         ),
     ],
     ids=["missing-secret", "missing-parameter", "json", "denied-sm", "denied-ssm", "throttled",
          "plain-http"],
 )  # fmt: skip
-def test_every_failure_is_a_500_naming_the_secret_and_never_its_value(
+def test_every_failure_is_a_500_naming_the_store_and_never_a_value(
     moto: str,
     fake_aws: Callable[..., FakeAws],
     identity: IdentityServer,
@@ -419,15 +425,19 @@ def test_every_failure_is_a_500_naming_the_secret_and_never_its_value(
     # WHEN the handler runs
     with pytest.raises(AuthorizerError) as raised:
         invoke()
-    # THEN it is a 500 (not "Unauthorized") whose message names the secret, nobody was asked,
-    # one decision line says the same, and the value is in no output at any level
+    # THEN it is a 500 (not "Unauthorized") whose message names the store and the variable,
+    # nobody was asked, one decision line says the same, and neither the value nor the
+    # reference is in any output at any level
     assert str(raised.value) == message
     assert identity.received == []
     lines = capsys.readouterr()
     decisions = [json.loads(line) for line in lines.out.splitlines()]
     assert [(d["outcome"], d["reason"]) for d in decisions] == [("error", message)]
     ours = [r.getMessage() for r in caplog.records if not r.name.startswith(("werkzeug", "moto"))]
-    assert value not in "\n".join([lines.out, lines.err, *ours])
+    written = "\n".join([lines.out, lines.err, *ours])
+    assert value not in written
+    reference = variables.get("CLIENT_SECRET_ARN") or variables["CLIENT_SECRET_PARAMETER"]
+    assert reference not in written
 
 
 def test_a_read_secret_is_in_no_log_line_at_debug(

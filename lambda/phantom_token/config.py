@@ -199,6 +199,12 @@ def checked_url(url: str, name: str, error: Callable[[str], Exception]) -> Split
         raise error(f"{name} must be an absolute https:// URL")
     if parts.scheme == "http" and not is_loopback_host(parts.hostname):
         raise error(f"{name} must use https (plain http is allowed for loopback hosts only)")
+    if not url.isascii():
+        # The request line and Host header are ASCII: anything else cannot be sent as written.
+        raise error(
+            f"{name} must be ASCII: percent-encode the path and query (RFC 3986) and write a "
+            "host name in its xn-- form"
+        )
     return parts
 
 

@@ -79,6 +79,9 @@ ROOT_INPUTS = {
     "scopes.required (so that a misspelt attribute cannot leave a route open). Missing or "
     'invalid: routes["GET /orders"].scopes.',
     "authorizer_type_not_a_string": 'authorizer.type must be "TOKEN" or "REQUEST".',
+    "endpoint_non_ascii_path": "introspection.endpoint is required: an https:// URL (a host name "
+    "or a bracketed IPv6 address, a port up to 65535, no credentials or fragment, a path in "
+    "printable ASCII with anything else percent-encoded;",
     "route_scopes_key": 'Not routable, so never enforced: "orders".',
     "route_keys_unroutable": 'Not routable, so never enforced: "GET //orders", "GET /orders/", '
     '"GET /orders/:id", "GET /orders/{id", "GET /orders/{id}.json".',

@@ -176,6 +176,15 @@ SCOPE_RULES = (
         ("INTROSPECTION_ENDPOINT", "http://[::ffff:127.0.0.1]/", "INTROSPECTION_ENDPOINT must use"),
         ("INTROSPECTION_ENDPOINT", "http://[0::1]/", "INTROSPECTION_ENDPOINT must use https"),
         ("INTROSPECTION_ENDPOINT", "http://localhost./", "INTROSPECTION_ENDPOINT must use https"),
+        # not ASCII: no request line or Host header can carry it as written
+        (
+            "INTROSPECTION_ENDPOINT",
+            "https://h/intr\u00f6spect",
+            "INTROSPECTION_ENDPOINT must be ASCII",
+        ),
+        ("INTROSPECTION_ENDPOINT", "https://h/\u20ac", "INTROSPECTION_ENDPOINT must be ASCII"),
+        ("INTROSPECTION_ENDPOINT", "https://h/x?q=\u00e9", "INTROSPECTION_ENDPOINT must be ASCII"),
+        ("INTROSPECTION_ENDPOINT", "https://ex\u00e4mple.com/", "INTROSPECTION_ENDPOINT must be"),
         ("CLIENT_ID", "", "CLIENT_ID is required"),
         ("CLIENT_ID", "api\r\nX-Evil: 1", "CLIENT_ID must not contain control characters"),
         ("INTROSPECTION_RESPONSE", "json", "INTROSPECTION_RESPONSE must be one of jwt, rfc9701"),

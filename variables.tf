@@ -477,7 +477,7 @@ variable "routes" {
 }
 
 variable "scopes" {
-  description = "Scopes the authorizer demands. `required`: every request. `routes`: \"METHOD /path\" (the route grammar of `routes`) to scopes, for methods managed outside this module; `routes[*].scopes` are added to these. A token that lacks a scope gets 403. Unknown attributes are rejected."
+  description = "Scopes the authorizer demands, each a list of scope strings. `required`: every request (`[]` or `null` for none). `routes`: \"METHOD /path\" (the route grammar of `routes`) to scopes, for methods managed outside this module; `routes[*].scopes` are added to these. A token that lacks a scope gets 403. Unknown attributes are rejected."
   type        = any
   default     = {}
   nullable    = false

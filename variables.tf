@@ -343,7 +343,12 @@ variable "introspection" {
   }
 
   validation {
-    condition     = can(regex("^(https://([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\\[[0-9A-Fa-f:.]+\\])|http://(localhost|127(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|\\[::1\\]))(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(/[\\x21\\x22\\x24-\\x7E]*)?$", try(var.introspection.endpoint, "")))
+    # A bracketed host must be an IPv6 address in hex groups (no embedded IPv4) that cidrhost
+    # reads: the Lambda (Python's urlsplit) refuses any other, and every request would fail.
+    condition = alltrue([
+      can(regex("^(https://([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\\[[0-9A-Fa-f:]+\\])|http://(localhost|127(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|\\[::1\\]))(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(/[\\x21\\x22\\x24-\\x7E]*)?$", try(var.introspection.endpoint, ""))),
+      !can(regex("^https://\\[", var.introspection.endpoint)) || can(cidrhost("${regex("^https://\\[([0-9A-Fa-f:]+)\\]", var.introspection.endpoint)[0]}/128", 0)),
+    ])
     error_message = "introspection.endpoint is required: an https:// URL (a host name or a bracketed IPv6 address, a port up to 65535, no credentials or fragment, a path in printable ASCII with anything else percent-encoded; plain http only for localhost, 127.x.y.z written without leading zeros, and [::1])."
   }
 

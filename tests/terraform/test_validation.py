@@ -82,6 +82,8 @@ ROOT_INPUTS = {
     "endpoint_non_ascii_path": "introspection.endpoint is required: an https:// URL (a host name "
     "or a bracketed IPv6 address, a port up to 65535, no credentials or fragment, a path in "
     "printable ASCII with anything else percent-encoded;",
+    "endpoint_ipv6_not_an_address": "introspection.endpoint is required: an https:// URL (a host "
+    "name or a bracketed IPv6 address,",
     "route_scopes_key": 'Not routable, so never enforced: "orders".',
     "route_keys_unroutable": 'Not routable, so never enforced: "GET //orders", "GET /orders/", '
     '"GET /orders/:id", "GET /orders/{id", "GET /orders/{id}.json".',

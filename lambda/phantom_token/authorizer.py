@@ -28,11 +28,18 @@ from phantom_token.introspection import (
 from phantom_token.policy import (
     authorizer_response,
     decide,
+    denied_response,
     granted_scopes,
     parse_method_arn,
     principal_id,
 )
-from phantom_token.route import event_route, needed_scopes
+from phantom_token.route import (
+    UNLISTED_ROUTE_DENIED,
+    event_route,
+    is_listed,
+    is_token_event,
+    needed_scopes,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -50,9 +57,10 @@ else:
 class Demand(NamedTuple):
     """What an event asks of the token, read before the token is looked at."""
 
-    needed: frozenset[str] | None  # None: denied whatever the token (no route matched)
+    needed: frozenset[str]
     header: str | None  # the raw Authorization value
     method: MethodArn | None = None  # REST events: where the policy applies
+    denial: str | None = None  # why the route is denied whatever the token, if it is
 
 
 class Authorizer:
@@ -86,12 +94,12 @@ class Authorizer:
             token = parse_authorization(demand.header)
             digest = hashlib.sha256(token.encode("ascii")).digest()
             log["token_fingerprint"] = digest.hex()[:12]
-            if demand.needed is None:
-                # No route of the API matched: nothing to introspect the token for.
-                decision_log.log_decision(
-                    logging.INFO, outcome="deny", reason=http_api.DEFAULT_ROUTE_DENIED, **log
-                )
-                return http_api.denied()
+            if demand.denial is not None:
+                # A route denied whatever the token: nothing to introspect the token for.
+                decision_log.log_decision(logging.INFO, outcome="deny", reason=demand.denial, **log)
+                if demand.method is None:
+                    return http_api.denied()
+                return denied_response(self.config, demand.method)
             result = self.cache.get(digest)
             log["cache"] = "miss" if result is None else "hit"
             if result is None:
@@ -146,20 +154,29 @@ class Authorizer:
         The route comes before the token: a deployment that cannot pin the route fails without
         a network call.
         """
+        unlisted_denied = self.config.unlisted_routes == "deny"
         if v2:
             log["route"] = key = http_api.route_key(event)
             identity = event.get("identitySource")
-            needed = http_api.needed_scopes(
-                self.config, key, identity, http_api.request_method(event)
-            )
+            request_method = http_api.request_method(event)
+            needed = http_api.needed_scopes(self.config, key, identity, request_method)
             header = authorization_header(event)
             http_api.check_token_is_an_identity_source(identity, header)
-            return Demand(None if http_api.route_denied(self.config, key) else needed, header)
+            if http_api.route_denied(self.config, key):
+                return Demand(needed, header, denial=http_api.DEFAULT_ROUTE_DENIED)
+            if unlisted_denied and not http_api.is_listed(self.config, key, request_method):
+                return Demand(needed, header, denial=UNLISTED_ROUTE_DENIED)
+            return Demand(needed, header)
         method = parse_method_arn(method_arn(event))
         route = event_route(event)
+        token_event = is_token_event(event)
         if route is not None:
             log["route"] = route.key
-        return Demand(needed_scopes(self.config, route), authorization_header(event), method)
+        needed = needed_scopes(self.config, route, token_event=token_event)
+        header = authorization_header(event)
+        if unlisted_denied and not is_listed(self.config, route):
+            return Demand(needed, header, method, UNLISTED_ROUTE_DENIED)
+        return Demand(needed, header, method)
 
     def _introspect(self, token: str, deadline: float, log: dict[str, Any]) -> Introspection | None:
         """Every attempt, pause and retry ends by ``deadline`` (monotonic seconds).

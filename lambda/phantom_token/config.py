@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     PolicyResource = Literal["stage", "method"]
     SecretKind = Literal["secretsmanager", "ssm", "plain"]
     DefaultRoute = Literal["scopes", "deny"]
+    UnlistedRoutes = Literal["required", "deny"]
 else:
     from phantom_token._records import NamedTuple
 
@@ -122,6 +123,8 @@ class Config(NamedTuple):
     function_name: str | None = None
     # HTTP APIs: "deny" denies every request routed to $default; "scopes" decides on scopes.
     default_route: DefaultRoute = "scopes"
+    # A route ROUTE_SCOPES does not name: "required" needs REQUIRED_SCOPES; "deny" is denied.
+    unlisted_routes: UnlistedRoutes = "required"
 
 
 def load_config(environ: Mapping[str, str]) -> Config:
@@ -147,6 +150,7 @@ def load_config(environ: Mapping[str, str]) -> Config:
         log_level=_choice(environ, "LOG_LEVEL", tuple(sorted(_LOG_LEVELS)), "INFO"),
         metrics_namespace=metrics_namespace(environ),
         default_route=_choice(environ, "DEFAULT_ROUTE", ("scopes", "deny"), "scopes"),  # type: ignore[arg-type]
+        unlisted_routes=_choice(environ, "UNLISTED_ROUTES", ("required", "deny"), "required"),  # type: ignore[arg-type]
         function_name=environ.get("AWS_LAMBDA_FUNCTION_NAME") or None,
     )
 
@@ -339,7 +343,9 @@ def parse_route_scopes(raw: str) -> tuple[RouteScopes, ...]:
     """``{"METHOD /resource": "scope ..."}``: keys API Gateway could never route are errors.
 
     A key that no request can match would silently never be enforced, so the grammar is strict
-    and nothing is normalised: the authorizer compares keys with the event's route exactly.
+    and nothing is normalised: the authorizer compares keys with the event's route exactly. An
+    empty value lists a route that needs nothing beyond REQUIRED_SCOPES (with
+    UNLISTED_ROUTES=deny, a route that is not listed is denied).
     """
     name = "ROUTE_SCOPES"
     if not raw.strip():
@@ -360,8 +366,8 @@ def parse_route_scopes(raw: str) -> tuple[RouteScopes, ...]:
         problem = _route_key_problem(key)
         if problem is not None:
             raise ConfigError(f"{entry}: the key is not 'METHOD /path': {problem}")
-        if not isinstance(scopes, str) or not scopes.strip(" "):
-            raise ConfigError(f"{entry}: the value must be a non-empty string of scopes")
+        if not isinstance(scopes, str):
+            raise ConfigError(f"{entry}: the value must be a string of scopes")
         method, _, resource = key.partition(" ") if key != DEFAULT_ROUTE_KEY else ("", "", "")
         parsed.append(RouteScopes(key, method, resource, parse_scopes(scopes, entry)))
     return tuple(parsed)

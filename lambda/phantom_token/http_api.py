@@ -45,9 +45,9 @@ if TYPE_CHECKING:
 
 DEFAULT_ROUTE = "$default"
 NO_ROUTE_KEY = (
-    "ROUTE_SCOPES and DEFAULT_ROUTE=deny need $context.routeKey among the HTTP API "
-    "authorizer's identity sources (a cached simple response is reused on every route that "
-    "shares its identity sources)"
+    "ROUTE_SCOPES, DEFAULT_ROUTE=deny and UNLISTED_ROUTES=deny need $context.routeKey among "
+    "the HTTP API authorizer's identity sources (a cached simple response is reused on every "
+    "route that shares its identity sources)"
 )
 NO_AUTHORIZATION_IDENTITY = (
     "the HTTP API authorizer's identity sources must include $request.header.Authorization "
@@ -118,7 +118,8 @@ def needed_scopes(
     on an API whose only route is ``ANY /admin``, and the reverse. Keys are compared exactly.
 
     ``$default`` needs the ``$default`` entry of ROUTE_SCOPES (no ANY union: it has no path).
-    With ROUTE_SCOPES or DEFAULT_ROUTE=deny the route key must be one of the identity-source
+    With ROUTE_SCOPES, DEFAULT_ROUTE=deny or UNLISTED_ROUTES=deny the route key must be one of
+    the identity-source
     values (a cached Deny of ``$default`` would otherwise answer every route): API Gateway
     caches a simple response per identity-source values and reuses it "for all routes of an API
     that use the authorizer" unless ``$context.routeKey`` is one of them (Developer Guide,
@@ -128,24 +129,43 @@ def needed_scopes(
     a hand-wired authorizer whose only route-like value is a client's header passes it, which
     is why the module computes the identity sources itself.
     """
-    if not config.route_scopes and config.default_route != "deny":
+    if not _route_dependent(config):
         return config.required_scopes
     if not isinstance(identity_source, list) or key not in identity_source:
         raise EventError(NO_ROUTE_KEY)
     needed = set(config.required_scopes)
-    verb, _, path = key.partition(" ")
-    if key == DEFAULT_ROUTE:
-        keys = {key}
-    elif verb == "ANY":
-        if method is None:
-            raise EventError("event has no requestContext.http.method")
-        keys = {key, f"{method} {path}"}
-    else:
-        keys = {key, f"ANY {path}"}
+    keys = _table_keys(key, method)
     for entry in config.route_scopes:
         if entry.key in keys:
             needed |= entry.scopes
     return frozenset(needed)
+
+
+def is_listed(config: Config, key: str, method: str | None) -> bool:
+    """True when ROUTE_SCOPES has an entry for the route (its key, or the ANY/method twin)."""
+    keys = _table_keys(key, method)
+    return any(entry.key in keys for entry in config.route_scopes)
+
+
+def _route_dependent(config: Config) -> bool:
+    """Whether a decision depends on the route, so the route must key API Gateway's cache."""
+    return (
+        bool(config.route_scopes)
+        or config.default_route == "deny"
+        or config.unlisted_routes == "deny"
+    )
+
+
+def _table_keys(key: str, method: str | None) -> set[str]:
+    """The ROUTE_SCOPES keys that apply to a route key (see :func:`needed_scopes`)."""
+    verb, _, path = key.partition(" ")
+    if key == DEFAULT_ROUTE:
+        return {key}
+    if verb == "ANY":
+        if method is None:
+            raise EventError("event has no requestContext.http.method")
+        return {key, f"{method} {path}"}
+    return {key, f"ANY {path}"}
 
 
 def denied() -> SimpleResponse:

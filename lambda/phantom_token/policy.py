@@ -167,3 +167,26 @@ def authorizer_response(
         },
         "context": authorizer_context(jwt, claims, config.context_claims) if allow else {},
     }
+
+
+# The principal of a decision made without looking at the token (a route denied whatever it
+# holds): API Gateway needs one; this says no identity was established.
+DENIED_PRINCIPAL = "anonymous"
+
+
+def denied_response(config: Config, method: MethodArn) -> AuthorizerResponse:
+    """An explicit Deny on the policy resource, without principal claims or context."""
+    return {
+        "principalId": DENIED_PRINCIPAL,
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Action": "execute-api:Invoke",
+                    "Effect": "Deny",
+                    "Resource": [policy_resource(config, method)],
+                }
+            ],
+        },
+        "context": {},
+    }

@@ -14,10 +14,10 @@ from phantom_token.errors import EventError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterator, Mapping
     from typing import Any, NamedTuple
 
-    from phantom_token.config import Config
+    from phantom_token.config import Config, RouteScopes
 else:
     from phantom_token._records import NamedTuple
 
@@ -25,6 +25,7 @@ NO_ROUTE = (
     "ROUTE_SCOPES needs a REQUEST authorizer whose identity sources pin the route "
     "(the Authorization header, context.httpMethod, context.resourceId)"
 )
+UNLISTED_ROUTE_DENIED = "the route is not in ROUTE_SCOPES (UNLISTED_ROUTES=deny)"
 
 
 class Route(NamedTuple):
@@ -37,17 +38,24 @@ class Route(NamedTuple):
         return f"{self.method} {self.resource}"
 
 
+def is_token_event(event: Mapping[str, Any]) -> bool:
+    """A TOKEN authorizer's event: it has only the methodArn's concrete path, no route."""
+    return event.get("type") == "TOKEN" or "authorizationToken" in event
+
+
 def event_route(event: Mapping[str, Any]) -> Route | None:
     """The route of a REQUEST event; None for a TOKEN event or one that does not name it."""
-    if event.get("type") == "TOKEN" or "authorizationToken" in event:
-        return None  # a TOKEN event has only the methodArn's concrete path
+    if is_token_event(event):
+        return None
     method, resource = event.get("httpMethod"), event.get("resource")
     if isinstance(method, str) and method and isinstance(resource, str) and resource:
         return Route(method, resource)
     return None
 
 
-def needed_scopes(config: Config, route: Route | None) -> frozenset[str]:
+def needed_scopes(
+    config: Config, route: Route | None, *, token_event: bool = False
+) -> frozenset[str]:
     """REQUIRED_SCOPES, plus those of ``"<method> <resource>"`` and ``"ANY <resource>"``.
 
     Keys are compared exactly: no wildcard, no normalisation (the config refuses any key API
@@ -56,15 +64,37 @@ def needed_scopes(config: Config, route: Route | None) -> frozenset[str]:
     both can over-deny a misconfigured table, never under-deny. Without ROUTE_SCOPES every route
     needs the same, so the decision rests on the token alone (TOKEN events welcome).
 
-    With ROUTE_SCOPES an event without a route is refused (500): a TOKEN authorizer's cached
-    decision is keyed by the token alone and would be reused on every route.
+    A TOKEN event while ROUTE_SCOPES is set (a stage still deployed with the TOKEN authorizer
+    while an upgrade switches it to REQUEST) needs every scope of the table: its cached decision
+    is keyed by the token alone and reused on every route, and one that holds every route's
+    scopes is right on each of them. It can over-deny, never under-deny. A REQUEST event that
+    names no route is refused (500).
     """
     if not config.route_scopes:
         return config.required_scopes
-    if route is None:
-        raise EventError(NO_ROUTE)
     needed = set(config.required_scopes)
+    if route is None:
+        if not token_event:
+            raise EventError(NO_ROUTE)
+        for entry in config.route_scopes:
+            needed |= entry.scopes
+        return frozenset(needed)
+    for entry in _entries(config, route):
+        needed |= entry.scopes
+    return frozenset(needed)
+
+
+def is_listed(config: Config, route: Route | None) -> bool:
+    """True when ROUTE_SCOPES names the route (its method or ANY on its resource).
+
+    A TOKEN event cannot name its route: with UNLISTED_ROUTES=deny it is not listed, so a
+    stage still on a TOKEN authorizer denies rather than guess (403, never an Allow for a
+    route that may be unlisted).
+    """
+    return route is not None and any(True for _ in _entries(config, route))
+
+
+def _entries(config: Config, route: Route) -> Iterator[RouteScopes]:
     for entry in config.route_scopes:
         if entry.resource == route.resource and entry.method in (route.method, "ANY"):
-            needed |= entry.scopes
-    return frozenset(needed)
+            yield entry

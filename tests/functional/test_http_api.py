@@ -298,6 +298,50 @@ def test_default_route_with_scopes_needs_its_own(
     assert call("$default", "GET", "/orders/")["isAuthorized"] is authorized
 
 
+@pytest.mark.parametrize(
+    ("route_key", "method", "authorized"),
+    [
+        ("GET /orders", "GET", True),
+        ("ANY /admin", "PATCH", True),
+        ("GET /profile", "GET", True),  # listed with no scope of its own
+        ("GET /order", "GET", False),  # a typo of the table's key
+        ("DELETE /orders", "DELETE", False),
+        ("$default", "GET", False),
+    ],
+)
+def test_unlisted_routes_are_denied_without_introspection(
+    identity: IdentityServer,
+    handler_env: Callable[..., None],
+    capsys: pytest.CaptureFixture[str],
+    route_key: str,
+    method: str,
+    authorized: bool,
+) -> None:
+    # GIVEN UNLISTED_ROUTES=deny and a token with every scope of the table
+    handler_env(ROUTE_SCOPES=json.dumps({**ROUTES, "GET /profile": ""}), UNLISTED_ROUTES="deny")
+    identity.script(jwt_reply({"sub": "alice", "scope": " ".join(ROUTES.values())}))
+    # WHEN a route is called
+    path = "/x" if route_key == "$default" else route_key.split(" ")[1]
+    response = call(route_key, method, path)
+    # THEN a listed route is decided on its scopes, an unlisted one denied before introspection
+    assert response["isAuthorized"] is authorized
+    [line] = decisions(capsys.readouterr().out)
+    if not authorized:
+        assert line["reason"] == "the route is not in ROUTE_SCOPES (UNLISTED_ROUTES=deny)"
+        assert identity.received == []
+
+
+def test_unlisted_routes_deny_needs_the_route_key_among_the_identity_sources(
+    identity: IdentityServer, handler_env: Callable[..., None]
+) -> None:
+    # GIVEN UNLISTED_ROUTES=deny; WHEN the cache key lacks the route key; THEN 500
+    handler_env(ROUTE_SCOPES=json.dumps(ROUTES), UNLISTED_ROUTES="deny")
+    with pytest.raises(AuthorizerError) as raised:
+        call("GET /order", "GET", "/order", route_in_identity=False)
+    assert str(raised.value) == NO_ROUTE_KEY
+    assert identity.received == []
+
+
 # ----- the token must key the cache ----------------------------------------------------------
 
 

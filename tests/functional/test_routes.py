@@ -238,32 +238,114 @@ def test_decision_lines_name_the_route_and_the_missing_scopes(
     }
 
 
-@pytest.mark.parametrize("authorization", ["Bearer opaque-token", None, "Basic abc"])
-def test_token_event_with_route_scopes_is_refused(
+@pytest.mark.parametrize(
+    ("scope", "effect"),
+    [
+        (" ".join(ROUTES.values()), "Allow"),
+        (" ".join(v for v in ROUTES.values() if v != "home"), "Deny"),  # all but GET /'s
+        ("orders:read", "Deny"),
+    ],
+)
+def test_token_event_with_route_scopes_needs_every_route_scope(
     identity: IdentityServer,
     handler_env: Callable[..., None],
     capsys: pytest.CaptureFixture[str],
-    authorization: str | None,
+    scope: str,
+    effect: str,
 ) -> None:
-    # GIVEN ROUTE_SCOPES, and a TOKEN authorizer (keyed by the token alone: it cannot pin a route)
+    # GIVEN ROUTE_SCOPES, and a TOKEN event: a stage still deployed with the TOKEN authorizer
+    # while an upgrade switches it to REQUEST (its cache key is the token alone)
+    handler_env(REQUIRED_SCOPES="base", ROUTE_SCOPES=json.dumps(ROUTES))
+    identity.script(jwt_reply({"sub": "alice", "scope": f"base {scope}"}))
+    # WHEN a TOKEN event arrives
+    response = invoke(event=token_event("Bearer opaque-token", f"{API}/live/GET/orders"))
+    # THEN no 500: one stage-wide statement, an Allow only for a token that holds the scopes
+    # of every route (the decision is reused on every route), else a Deny
+    [statement] = response["policyDocument"]["Statement"]
+    assert (statement["Effect"], statement["Resource"]) == (effect, [f"{API}/live/*"])
+    [line] = decisions(capsys.readouterr().out)
+    assert line["outcome"] == effect.lower()
+    assert "route" not in line
+
+
+@pytest.mark.parametrize("authorization", [None, "Basic abc"])
+def test_token_event_with_route_scopes_still_answers_401_to_no_token(
+    identity: IdentityServer, handler_env: Callable[..., None], authorization: str | None
+) -> None:
+    # GIVEN ROUTE_SCOPES; WHEN a TOKEN event has no usable token; THEN 401, no introspection
     handler_env(ROUTE_SCOPES=json.dumps(ROUTES))
-    identity.script(jwt_reply({"sub": "alice", "scope": " ".join(ROUTES.values())}))
-    # WHEN a TOKEN event arrives, even for a token that has every scope
-    with pytest.raises(AuthorizerError) as raised:
+    with pytest.raises(UnauthorizedError):
         invoke(event=token_event(authorization, f"{API}/live/GET/orders"))
-    # THEN it is a 500 (never Allow, never "Unauthorized"), before any introspection,
-    # with one ERROR decision line saying what the deployment needs
+    assert identity.received == []
+
+
+def test_a_request_event_without_a_route_is_refused(
+    identity: IdentityServer, handler_env: Callable[..., None]
+) -> None:
+    # GIVEN ROUTE_SCOPES and a REQUEST event that names no route (no httpMethod, no resource)
+    handler_env(ROUTE_SCOPES=json.dumps(ROUTES))
+    event = request_event("Bearer opaque-token", "GET", "/orders", "/orders")
+    del event["httpMethod"], event["resource"]
+    # WHEN it arrives; THEN 500 before any introspection
+    with pytest.raises(AuthorizerError) as raised:
+        invoke(event=event)
     assert not isinstance(raised.value, UnauthorizedError)
     assert str(raised.value) == REFUSED
     assert identity.received == []
+
+
+# ----- UNLISTED_ROUTES=deny: a route the table does not name is denied -------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "resource", "path", "effect"),
+    [
+        ("GET", "/orders", "/orders", "Allow"),
+        ("GET", "/orders", "/orders/", "Allow"),
+        ("PATCH", "/admin", "/admin", "Allow"),  # ANY /admin lists every method
+        ("GET", "/profile", "/profile", "Allow"),  # listed with no scope of its own
+        ("GET", "/order", "/order", "Deny"),  # the typo the table never names
+        ("PUT", "/orders", "/orders", "Deny"),
+        ("GET", "/orders/{id}", "/orders/7", "Deny"),
+    ],
+)
+def test_unlisted_routes_are_denied_without_introspection(
+    identity: IdentityServer,
+    handler_env: Callable[..., None],
+    capsys: pytest.CaptureFixture[str],
+    method: str,
+    resource: str,
+    path: str,
+    effect: str,
+) -> None:
+    # GIVEN UNLISTED_ROUTES=deny, the table, and a token with every scope
+    handler_env(ROUTE_SCOPES=json.dumps({**ROUTES, "GET /profile": ""}), UNLISTED_ROUTES="deny")
+    identity.script(jwt_reply({"sub": "alice", "scope": " ".join(ROUTES.values())}))
+    # WHEN a route is called
+    response = invoke(event=request_event("Bearer opaque-token", method, resource, path))
+    # THEN a listed route is decided on its scopes; an unlisted one is denied, with no
+    # introspection, no context, and a line naming the route and why
+    [statement] = response["policyDocument"]["Statement"]
+    assert statement["Effect"] == effect
     [line] = decisions(capsys.readouterr().out)
-    assert {k: v for k, v in line.items() if k != "request_id"} == {
-        "level": "ERROR",
-        "message": "authorizer decision",
-        "outcome": "error",
-        "reason": REFUSED,
-        "method_arn": f"{API}/live/GET/orders",
-    }
+    assert line["route"] == f"{method} {resource}"
+    if effect == "Deny":
+        assert response["context"] == {}
+        assert response["principalId"] == "anonymous"
+        assert line["reason"] == "the route is not in ROUTE_SCOPES (UNLISTED_ROUTES=deny)"
+        assert identity.received == []
+
+
+def test_unlisted_routes_deny_a_token_event(
+    identity: IdentityServer, handler_env: Callable[..., None]
+) -> None:
+    # GIVEN UNLISTED_ROUTES=deny: a TOKEN event cannot name its route, which may be unlisted
+    handler_env(ROUTE_SCOPES=json.dumps(ROUTES), UNLISTED_ROUTES="deny")
+    identity.script(jwt_reply({"sub": "alice", "scope": " ".join(ROUTES.values())}))
+    # WHEN a token with every scope arrives in a TOKEN event; THEN Deny (over-deny, not Allow)
+    response = invoke(event=token_event("Bearer opaque-token", f"{API}/live/GET/orders"))
+    assert response["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+    assert identity.received == []
 
 
 @pytest.mark.parametrize(

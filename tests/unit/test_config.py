@@ -53,6 +53,7 @@ def test_defaults(make_config: Callable[..., Config]) -> None:
         "PhantomToken",
         None,
         "scopes",
+        "required",
     )
 
 
@@ -200,9 +201,10 @@ SCOPE_RULES = (
         ("ROUTE_SCOPES", '{"GET orders": "read"}', "ROUTE_SCOPES entry 1: the key is not"),
         ("ROUTE_SCOPES", '{"GET": "read"}', "ROUTE_SCOPES entry 1: the key is not"),
         ("ROUTE_SCOPES", '{"GET /a /b": "read"}', "ROUTE_SCOPES entry 1: the key is not"),
-        ("ROUTE_SCOPES", '{"GET /a": ""}', "ROUTE_SCOPES entry 1: the value must be a non-empty"),
+        ("ROUTE_SCOPES", '{"GET /a": 7}', "ROUTE_SCOPES entry 1: the value must be a string"),
         ("ROUTE_SCOPES", '{"GET /a": ["r"]}', "ROUTE_SCOPES entry 1: the value must be"),
         ("ROUTE_SCOPES", '{"GET /a": "r\\"w"}', "ROUTE_SCOPES entry 1 has an invalid scope"),
+        ("UNLISTED_ROUTES", "Deny", "UNLISTED_ROUTES must be one of required, deny"),
         ("POLICY_RESOURCE", "api", "POLICY_RESOURCE must be one of stage, method"),
         ("DEFAULT_ROUTE", "Deny", "DEFAULT_ROUTE must be one of scopes, deny"),
         ("DEFAULT_ROUTE", "allow", "DEFAULT_ROUTE must be one of scopes, deny"),
@@ -478,17 +480,26 @@ def test_route_key_api_gateway_never_routes_is_refused(
     )
 
 
+@pytest.mark.parametrize("value", ['""', '"  "'])
+def test_an_empty_route_value_lists_the_route_with_no_scope_of_its_own(
+    make_config: Callable[..., Config], value: str
+) -> None:
+    # GIVEN a route listed with no scope (it matters with UNLISTED_ROUTES=deny)
+    config = make_config(ROUTE_SCOPES=f'{{"GET /a": {value}}}', UNLISTED_ROUTES="deny")
+    # THEN it is in the table, needing nothing beyond REQUIRED_SCOPES
+    assert config.route_scopes == (RouteScopes("GET /a", "GET", "/a", frozenset()),)
+    assert config.unlisted_routes == "deny"
+
+
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ('""', "ROUTE_SCOPES entry 1: the value must be a non-empty string of scopes"),
-        ('"  "', "ROUTE_SCOPES entry 1: the value must be a non-empty string of scopes"),
-        ('["read"]', "ROUTE_SCOPES entry 1: the value must be a non-empty string of scopes"),
-        ("null", "ROUTE_SCOPES entry 1: the value must be a non-empty string of scopes"),
-        ("7", "ROUTE_SCOPES entry 1: the value must be a non-empty string of scopes"),
-        ("true", "ROUTE_SCOPES entry 1: the value must be a non-empty string of scopes"),
-        ("NaN", "ROUTE_SCOPES entry 1: the value must be a non-empty string of scopes"),
-        ('{"read": 1}', "ROUTE_SCOPES entry 1: the value must be a non-empty string of scopes"),
+        ('["read"]', "ROUTE_SCOPES entry 1: the value must be a string of scopes"),
+        ("null", "ROUTE_SCOPES entry 1: the value must be a string of scopes"),
+        ("7", "ROUTE_SCOPES entry 1: the value must be a string of scopes"),
+        ("true", "ROUTE_SCOPES entry 1: the value must be a string of scopes"),
+        ("NaN", "ROUTE_SCOPES entry 1: the value must be a string of scopes"),
+        ('{"read": 1}', "ROUTE_SCOPES entry 1: the value must be a string of scopes"),
         ('"read wr\\\\ite"', SCOPE_RULES.format(name="ROUTE_SCOPES entry 1")),
         ('"read lesé"', SCOPE_RULES.format(name="ROUTE_SCOPES entry 1")),
         # only U+0020 separates scopes: other whitespace is a character no scope-token has
@@ -501,7 +512,7 @@ def test_route_key_api_gateway_never_routes_is_refused(
 def test_route_scopes_value_must_be_scope_tokens(
     make_config: Callable[..., Config], value: str, message: str
 ) -> None:
-    # GIVEN a route whose value is not a non-empty string of RFC 6749 scope tokens
+    # GIVEN a route whose value is not a string of RFC 6749 scope tokens
     # WHEN the configuration is loaded
     with pytest.raises(ConfigError) as raised:
         make_config(ROUTE_SCOPES=f'{{"GET /a": {value}}}')

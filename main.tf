@@ -7,10 +7,15 @@ locals {
   # would read a map by its values, and a try() would hide the error).
   required_scopes = lookup(var.scopes, "required", null)
   _scope_routes   = { for key, scopes in coalesce(lookup(var.scopes, "routes", null), {}) : key => tolist(scopes) }
-  _route_scopes   = { for key, route in var.routes : key => tolist(route.scopes) if length(route.scopes) > 0 }
+  _route_scopes   = { for key, route in var.routes : key => tolist(route.scopes) }
+  # A route the table does not name: denied by default whenever there is a table, so that a
+  # misspelt key (GET /order for GET /orders) fails closed instead of needing scopes.required
+  # only. Then every route of the table is listed for the function, with no scope of its own too.
+  unlisted_routes = coalesce(lookup(var.scopes, "unlisted_routes", null), length(keys(local._scope_routes)) + length(keys(var.routes)) > 0 ? "deny" : "required")
   route_scopes = {
     for key in setunion(keys(local._scope_routes), keys(local._route_scopes)) :
     key => distinct(concat(try(local._scope_routes[key], []), try(local._route_scopes[key], [])))
+    if local.unlisted_routes == "deny" || length(concat(try(local._scope_routes[key], []), try(local._route_scopes[key], []))) > 0
   }
 
   # A decision that depends on the route must have the route in API Gateway's cache key: a
@@ -86,6 +91,8 @@ module "function" {
     required_scopes = local.required_scopes
     route_scopes    = local.route_scopes
     default_route   = local.http_api_catch_all == "deny" ? "deny" : "scopes"
+    # "deny" with no table is refused by name (outputs.tf); the function is not given it.
+    unlisted_routes = length(local.route_scopes) > 0 ? local.unlisted_routes : "required"
   }
   metrics_namespace = local.alarms.metrics_namespace
 

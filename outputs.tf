@@ -46,6 +46,11 @@ output "authorizer_context_key" {
   }
 
   precondition {
+    condition     = !(local.unlisted_routes == "deny" && length(local.route_scopes) == 0)
+    error_message = "scopes.unlisted_routes = \"deny\" with no route in routes or scopes.routes would deny every request: list the routes (scopes.routes, [] for a route with no scope of its own), or leave unlisted_routes unset."
+  }
+
+  precondition {
     condition     = !local.http_api_catch_all_conflicts
     error_message = "routes[\"$default\"] forwards the catch-all with its own scopes, so http_api.default_route = ${jsonencode(local._http_api_default_route)} contradicts it: remove http_api.default_route (or the route)."
   }

@@ -482,14 +482,19 @@ variable "routes" {
 }
 
 variable "scopes" {
-  description = "Scopes the authorizer demands, each a list of scope strings. `required`: every request (`[]` or `null` for none). `routes`: \"METHOD /path\" (the route grammar of `routes`) to scopes, for methods managed outside this module; `routes[*].scopes` are added to these. A token that lacks a scope gets 403. Unknown attributes are rejected."
+  description = "Scopes the authorizer demands, each a list of scope strings. `required`: every request (`[]` or `null` for none). `routes`: \"METHOD /path\" (the route grammar of `routes`) to scopes, for methods managed outside this module (`[]` lists a route with no scope of its own); `routes[*].scopes` are added to these. `unlisted_routes`: what a route that neither `routes` nor `scopes.routes` names gets: `deny` (the default when either names a route: a misspelt key fails closed, 403) or `required` (`scopes.required` only; the default without a route table). A token that lacks a scope gets 403. Unknown attributes are rejected."
   type        = any
   default     = {}
   nullable    = false
 
   validation {
-    condition     = can(keys(var.scopes)) && length(setsubtract(try(keys(var.scopes), []), ["required", "routes"])) == 0
-    error_message = "scopes must be an object with the attributes required, routes; it has ${join(", ", [for key in sort(setsubtract(try(keys(var.scopes), []), ["required", "routes"])) : "\"${key}\""])}. A misspelt attribute would be dropped and its scopes never enforced."
+    condition     = can(keys(var.scopes)) && length(setsubtract(try(keys(var.scopes), []), ["required", "routes", "unlisted_routes"])) == 0
+    error_message = "scopes must be an object with the attributes required, routes, unlisted_routes; it has ${join(", ", [for key in sort(setsubtract(try(keys(var.scopes), []), ["required", "routes", "unlisted_routes"])) : "\"${key}\""])}. A misspelt attribute would be dropped and its scopes never enforced."
+  }
+
+  validation {
+    condition     = contains(["deny", "required", "-"], try(coalesce(try(var.scopes.unlisted_routes, null), "-"), ""))
+    error_message = "scopes.unlisted_routes must be \"deny\" (a route that neither routes nor scopes.routes names is denied: a misspelt key fails closed) or \"required\" (it needs scopes.required only)."
   }
 
   validation {
@@ -514,9 +519,9 @@ variable "scopes" {
   validation {
     condition = alltrue([
       for key in try(keys(var.scopes.routes), []) :
-      try(startswith(jsonencode(var.scopes.routes[key]), "[") && length(var.scopes.routes[key]) > 0 && alltrue([for scope in var.scopes.routes[key] : startswith(jsonencode(scope), "\"") && can(regex("^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$", scope))]), false)
+      try(startswith(jsonencode(var.scopes.routes[key]), "[") && alltrue([for scope in var.scopes.routes[key] : startswith(jsonencode(scope), "\"") && can(regex("^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$", scope))]), false)
     ])
-    error_message = "Each scopes.routes entry must be a non-empty list of scope strings (RFC 6749 scope tokens; not a map, an object or a single string). Wrong: ${join(", ", [for key in try(keys(var.scopes.routes), []) : "scopes.routes[${jsonencode(key)}]" if !try(startswith(jsonencode(var.scopes.routes[key]), "[") && length(var.scopes.routes[key]) > 0 && alltrue([for scope in var.scopes.routes[key] : startswith(jsonencode(scope), "\"") && can(regex("^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$", scope))]), false)])}."
+    error_message = "Each scopes.routes entry must be a list of scope strings (RFC 6749 scope tokens; not a map, an object or a single string; [] lists the route with no scope of its own). Wrong: ${join(", ", [for key in try(keys(var.scopes.routes), []) : "scopes.routes[${jsonencode(key)}]" if !try(startswith(jsonencode(var.scopes.routes[key]), "[") && alltrue([for scope in var.scopes.routes[key] : startswith(jsonencode(scope), "\"") && can(regex("^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$", scope))]), false)])}."
   }
 }
 

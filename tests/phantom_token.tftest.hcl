@@ -78,8 +78,14 @@ run "route_scopes_pin_the_route_in_the_cache_key" {
     condition = jsonencode(local.route_scopes) == jsonencode({
       "DELETE /orders/{id}" = ["orders:admin"]
       "GET /orders"         = ["orders:read"]
+      "GET /profile"        = []
     })
-    error_message = "Scopes of routes managed here and elsewhere reach the Lambda; a route with [] adds none."
+    error_message = "Scopes of routes managed here and elsewhere reach the Lambda; a route with [] is listed with none."
+  }
+
+  assert {
+    condition     = local.unlisted_routes == "deny"
+    error_message = "With a route table, a route it does not name is denied by default."
   }
 
   assert {
@@ -206,6 +212,7 @@ run "http_api_without_route_scopes_one_decision_per_token" {
       execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:h1t2p3a4p5"
       default_route = "none"
     }
+    scopes = { unlisted_routes = "required" }
     routes = {
       "GET /profile" = {
         scopes      = []

@@ -24,7 +24,8 @@ module "phantom_token" {
     client_secret_parameter_arn = var.client_secret_parameter_arn
   }
 
-  # The routes are not created here, but the authorizer still enforces their scopes.
+  # The routes are not created here, but the authorizer still enforces their scopes; a method
+  # this table does not name is denied (scopes.unlisted_routes defaults to "deny").
   scopes = {
     routes = {
       "GET /orders/{id}"    = ["orders:read"]

@@ -25,6 +25,7 @@ locals {
     POLICY_RESOURCE               = var.authorization.policy_resource
     REQUIRED_SCOPES               = join(" ", var.authorization.required_scopes)
     ROUTE_SCOPES                  = jsonencode({ for route, scopes in var.authorization.route_scopes : route => join(" ", scopes) })
+    UNLISTED_ROUTES               = var.authorization.unlisted_routes
   }
   # Settings whose default is "none" are left out rather than set to "". Which names are left out
   # depends on inputs only, never on a value known after apply (such as a new secret's ARN).
@@ -33,6 +34,7 @@ locals {
     length(var.authorization.required_scopes) == 0 ? ["REQUIRED_SCOPES"] : [],
     length(var.authorization.route_scopes) == 0 ? ["ROUTE_SCOPES"] : [],
     var.authorization.default_route == "scopes" ? ["DEFAULT_ROUTE"] : [],
+    var.authorization.unlisted_routes == "required" ? ["UNLISTED_ROUTES"] : [],
   )
   environment = { for name, value in local._environment : name => value if !contains(local._unset, name) }
 }

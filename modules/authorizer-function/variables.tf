@@ -1,14 +1,20 @@
 variable "authorization" {
-  description = "What the authorizer demands and forwards. `required_scopes`: scopes every request needs. `route_scopes`: \"METHOD /path\" (the path as API Gateway holds it, e.g. `/orders/{id}`; method `ANY` for all) to the scopes that route needs on top. `policy_resource`: `stage` (one Allow for the whole stage; required when API Gateway caches decisions) or `method` (the exact method ARN; only with the authorizer cache off). `context_claims`: token claims copied into the authorizer context. `default_route` (HTTP APIs): `scopes` (a request routed to `$default` needs `required_scopes` plus `route_scopes[\"$default\"]`) or `deny` (every request routed to `$default` is denied; the authorizer's identity sources must then include `$context.routeKey`)."
+  description = "What the authorizer demands and forwards. `required_scopes`: scopes every request needs. `route_scopes`: \"METHOD /path\" (the path as API Gateway holds it, e.g. `/orders/{id}`; method `ANY` for all) to the scopes that route needs on top. `policy_resource`: `stage` (one Allow for the whole stage; required when API Gateway caches decisions) or `method` (the exact method ARN; only with the authorizer cache off). `context_claims`: token claims copied into the authorizer context. `unlisted_routes`: `required` (a route not in `route_scopes` needs `required_scopes`) or `deny` (it is denied: list every route, `[]` for one with no scope of its own). `default_route` (HTTP APIs): `scopes` (a request routed to `$default` needs `required_scopes` plus `route_scopes[\"$default\"]`) or `deny` (every request routed to `$default` is denied; the authorizer's identity sources must then include `$context.routeKey`)."
   type = object({
     context_claims  = optional(list(string), ["sub", "scope", "client_id"])
     default_route   = optional(string, "scopes")
     policy_resource = optional(string, "stage")
     required_scopes = optional(list(string), [])
     route_scopes    = optional(map(list(string)), {})
+    unlisted_routes = optional(string, "required")
   })
   default  = {}
   nullable = false
+
+  validation {
+    condition     = contains(["required", "deny"], var.authorization.unlisted_routes) && (var.authorization.unlisted_routes == "required" || length(var.authorization.route_scopes) > 0)
+    error_message = "unlisted_routes must be \"required\" or \"deny\"; \"deny\" needs route_scopes, or it would deny every request."
+  }
 
   validation {
     condition     = contains(["scopes", "deny"], var.authorization.default_route)
@@ -31,9 +37,9 @@ variable "authorization" {
   validation {
     condition = alltrue([
       for key, scopes in var.authorization.route_scopes :
-      can(regex("^(\\$default|(GET|POST|PUT|PATCH|DELETE|HEAD|ANY) (/|(/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\}))*/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\+?\\})))$", key)) && length(scopes) > 0
+      can(regex("^(\\$default|(GET|POST|PUT|PATCH|DELETE|HEAD|ANY) (/|(/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\}))*/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\+?\\})))$", key))
     ])
-    error_message = "Route scope keys must be \"$default\" (the HTTP API catch-all) or \"METHOD /path\" (GET, POST, PUT, PATCH, DELETE, HEAD or ANY; OPTIONS is never authorized) with the path as API Gateway holds it (segments of A-Za-z0-9._-, {name}, a final {name+}; no empty segment or trailing slash), and each route must name at least one scope. Wrong: ${join(", ", [for key, scopes in var.authorization.route_scopes : jsonencode(key) if !(can(regex("^(\\$default|(GET|POST|PUT|PATCH|DELETE|HEAD|ANY) (/|(/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\}))*/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\+?\\})))$", key)) && length(scopes) > 0)])}."
+    error_message = "Route scope keys must be \"$default\" (the HTTP API catch-all) or \"METHOD /path\" (GET, POST, PUT, PATCH, DELETE, HEAD or ANY; OPTIONS is never authorized) with the path as API Gateway holds it (segments of A-Za-z0-9._-, {name}, a final {name+}; no empty segment or trailing slash); an empty list lists a route with no scope of its own. Wrong: ${join(", ", [for key, scopes in var.authorization.route_scopes : jsonencode(key) if !(can(regex("^(\\$default|(GET|POST|PUT|PATCH|DELETE|HEAD|ANY) (/|(/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\}))*/([A-Za-z0-9._-]+|\\{[A-Za-z0-9_]+\\+?\\})))$", key)))])}."
   }
 
   validation {

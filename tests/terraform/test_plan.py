@@ -50,6 +50,8 @@ LAMBDA_ENVIRONMENT = frozenset(
         "INTROSPECTION_RETRIES",
         "LOG_LEVEL",
         "METRICS_NAMESPACE",
+        "UNLISTED_ROUTES",
+        "DEFAULT_ROUTE",
     }
 )
 JWT_HEADER = "integration.request.header.Authorization"
@@ -440,11 +442,14 @@ def test_lambda_environment_with_every_setting(full_plan: Plan) -> None:
     )
     assert environment["REQUIRED_SCOPES"] == "openid"
     # Scopes given for routes managed elsewhere and those of `routes` are merged per route.
+    # Every route of the table is listed, one without scopes too: the others are denied.
     assert json.loads(environment["ROUTE_SCOPES"]) == {
+        "ANY /files/{proxy+}": "",
         "GET /orders/{id}": "orders:audit orders:read",
         "GET /reports/{proxy+}": "reports:read",
         "POST /legacy": "legacy:write",
     }
+    assert environment["UNLISTED_ROUTES"] == "deny"
     assert environment["POLICY_RESOURCE"] == "method"
     assert environment["INTROSPECTION_RESPONSE"] == "rfc9701"
     assert environment["CONTEXT_CLAIMS"] == "sub tenant"
@@ -499,10 +504,12 @@ def test_the_plan_shows_every_known_environment_value(complete_plan: Plan) -> No
     assert planned["POLICY_RESOURCE"] == "stage"
     assert json.loads(planned["ROUTE_SCOPES"]) == {
         "GET /orders": "orders:read",
+        "GET /profile": "",
         "POST /orders": "orders:write",
         "DELETE /orders/{id}": "orders:admin",
         "DELETE /orders/{id}/items": "orders:read",
     }
+    assert planned["UNLISTED_ROUTES"] == "deny"
 
 
 @pytest.mark.parametrize("root", ROOTS)
@@ -756,17 +763,33 @@ TOKEN_AND_ROUTE = ["$context.httpMethod", "$context.routeKey", "$request.header.
         # No route scopes, the catch-all denied (the default): the route key joins the cache key,
         # or a cached Deny of $default would answer GET /orders too.
         (
-            {"routes": {"GET /orders": {**ROUTE, "scopes": []}}},
+            {
+                "routes": {"GET /orders": {**ROUTE, "scopes": []}},
+                "scopes": {"unlisted_routes": "required"},
+            },
             TOKEN_AND_ROUTE,
             None,
             "X-Phantom-Token",
             "deny",
         ),
-        # No route scopes and the catch-all left to the caller: the token alone keys the cache.
+        # No route scopes, unlisted routes need scopes.required, and the catch-all left to the
+        # caller: the token alone keys the cache.
         (
-            {"routes": {"GET /orders": {**ROUTE, "scopes": []}}, "default_route": "none"},
+            {
+                "routes": {"GET /orders": {**ROUTE, "scopes": []}},
+                "scopes": {"unlisted_routes": "required"},
+                "default_route": "none",
+            },
             ["$request.header.Authorization"],
             None,
+            "X-Phantom-Token",
+            None,
+        ),
+        # A route table and nothing else set: every route is listed, the others are denied.
+        (
+            {"routes": {"GET /orders": {**ROUTE, "scopes": []}}, "default_route": "none"},
+            TOKEN_AND_ROUTE,
+            {"GET /orders": ""},
             "X-Phantom-Token",
             None,
         ),
@@ -802,7 +825,7 @@ TOKEN_AND_ROUTE = ["$context.httpMethod", "$context.routeKey", "$request.header.
                 }
             },
             TOKEN_AND_ROUTE,
-            {"$default": "catch-all"},
+            {"$default": "catch-all", "GET /orders": ""},
             "X-Phantom-Token",
             "route",
         ),
@@ -810,6 +833,7 @@ TOKEN_AND_ROUTE = ["$context.httpMethod", "$context.routeKey", "$request.header.
     ids=[
         "catch-all-denied",
         "catch-all-left-to-the-caller",
+        "unlisted-routes-denied",
         "route-with-scopes",
         "scopes-for-routes-elsewhere",
         "catch-all-forwarded",
@@ -840,6 +864,8 @@ def test_http_api_cache_key_catch_all_and_jwt_header(
         route_scopes
     )
     assert environment.get("DEFAULT_ROUTE") == ("deny" if catch_all == "deny" else None)
+    unlisted = variables.get("scopes", {}).get("unlisted_routes", "deny")
+    assert environment.get("UNLISTED_ROUTES") == ("deny" if unlisted == "deny" else None)
     assert plan.outputs()["http_api_request_parameters"] == mapping
     assert plan.outputs()["http_api_jwt_header"] == jwt_header
     assert plan.outputs().get("deployment_trigger") is None

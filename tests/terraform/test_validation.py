@@ -63,7 +63,8 @@ ROOT_INPUTS = {
     "client_secret_kms_key_arn, client_secret_parameter_arn, endpoint, response_format, retries, "
     'timeout_seconds; it has "client_secret_kms_key".',
     "scope_with_quote": "scopes.required must be a list of scope strings",
-    "scopes_require_typo": "scopes must be an object with the attributes required, routes; it has "
+    "scopes_require_typo": "scopes must be an object with the attributes required, routes, "
+    "unlisted_routes; it has "
     '"require". A misspelt attribute would be dropped and its scopes never enforced.',
     # Anything but a list of scope strings is refused, never read by its values or dropped.
     "required_scopes_string": "scopes.required must be a list of scope strings ([] or null for "
@@ -71,9 +72,9 @@ ROOT_INPUTS = {
     "required_scopes_map": "scopes.required must be a list of scope strings",
     "required_scopes_object": "scopes.required must be a list of scope strings",
     "required_scopes_not_strings": "scopes.required must be a list of scope strings",
-    "scopes_routes_entry_object": "Each scopes.routes entry must be a non-empty list of scope "
-    "strings (RFC 6749 scope tokens; not a map, an object or a single string). Wrong: "
-    'scopes.routes["GET /orders"].',
+    "scopes_routes_entry_object": "Each scopes.routes entry must be a list of scope strings "
+    "(RFC 6749 scope tokens; not a map, an object or a single string; [] lists the route with "
+    'no scope of its own). Wrong: scopes.routes["GET /orders"].',
     "route_scopes_object": "Every route needs scopes: a list of scope strings (RFC 6749 scope "
     "tokens; not a map, an object or a single string), or [] for nothing beyond "
     "scopes.required (so that a misspelt attribute cannot leave a route open). Missing or "
@@ -127,6 +128,8 @@ ROOT_INPUTS = {
     'X-Forwarded-Proto, access-control-*, apigw-*, x-amz-*, x-amzn-*): got "X-Amzn-Jwt".',
     "http_api_jwt_header_not_a_token": "http_api.jwt_header must be an HTTP header name (an RFC "
     "9110 token",
+    "unlisted_routes_unknown": 'scopes.unlisted_routes must be "deny" (a route that neither '
+    'routes nor scopes.routes names is denied: a misspelt key fails closed) or "required"',
     "http_api_typo": "http_api must be an aws_apigatewayv2_api, or an object with the attributes "
     'id, execution_arn, jwt_header, default_route; it has "jwt_headr". A misspelt attribute would '
     "be dropped and its setting lost.",
@@ -167,6 +170,8 @@ PRECONDITIONS = {
     '"integration.request.header.X-Tenant"] (REST syntax;',
     "http_api_rest_identity_sources": "Not for an HTTP API: authorizer.identity_sources (the HTTP "
     "API cache key is computed",
+    "unlisted_routes_deny_without_routes": 'scopes.unlisted_routes = "deny" with no route in '
+    "routes or scopes.routes would deny every request",
     "rest_api_default_route_scopes": "$default is the catch-all route of HTTP APIs; a REST API has "
     "no route of that name, so its scopes would never be enforced. "
     'Remove scopes.routes["$default"].',

@@ -137,3 +137,15 @@ module "routes" {
     id          = module.authorizer[0].authorizer_id
   }
 }
+
+# A partial Secrets Manager ARN (the name without the six random characters AWS adds) lets the
+# role read nothing, so every request fails. Its shape cannot always be told from a full ARN's:
+# a name whose last part has six letters (".../introspection-client-secret") looks like one.
+# Six lowercase letters are common in names and rare as AWS's random characters (about 1 in
+# 180), so this warns rather than refuses.
+check "client_secret_arn_is_full" {
+  assert {
+    condition     = !can(regex("-[a-z]{6}$", local.introspection.client_secret_arn))
+    error_message = "introspection.client_secret_arn ends in \"-${try(regex("[a-z]{6}$", local.introspection.client_secret_arn), "")}\": that looks like part of the secret's name, not the six random characters AWS adds to a full ARN. With a partial ARN the function's role can read nothing and every request fails (500). Get the full ARN with: aws secretsmanager describe-secret --secret-id <name> --query ARN (or use aws_secretsmanager_secret.<name>.arn)."
+  }
+}

@@ -231,16 +231,23 @@ variable "function" {
 }
 
 variable "gateway_responses" {
-  description = "API Gateway's answers when the authorizer refuses or fails: 401 with `WWW-Authenticate: Bearer`, 403 with `WWW-Authenticate: Bearer error=\"insufficient_scope\"`, a JSON 500. Turn `enabled` off when the API's gateway responses are managed elsewhere. `cors_allowed_origin` (`*` or an origin) adds CORS headers so a browser can read them."
-  type = object({
-    cors_allowed_origin = optional(string)
-    enabled             = optional(bool, true)
-  })
-  default  = {}
-  nullable = false
+  description = "API Gateway's answers when the authorizer refuses or fails: 401 with `WWW-Authenticate: Bearer`, 403 with `WWW-Authenticate: Bearer error=\"insufficient_scope\"`, a JSON 500. Turn `enabled` off when the API's gateway responses are managed elsewhere. `cors_allowed_origin` (`*` or an origin) adds CORS headers so a browser can read them. Unknown attributes are rejected."
+  type        = any
+  default     = {}
+  nullable    = false
 
   validation {
-    condition     = var.gateway_responses.cors_allowed_origin == null || can(regex("^(\\*|https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?)$", var.gateway_responses.cors_allowed_origin))
+    condition     = can(keys(var.gateway_responses)) && length(setsubtract(try(keys(var.gateway_responses), []), ["cors_allowed_origin", "enabled"])) == 0
+    error_message = "gateway_responses must be an object with the attributes cors_allowed_origin, enabled; it has ${join(", ", [for key in sort(setsubtract(try(keys(var.gateway_responses), []), ["cors_allowed_origin", "enabled"])) : "\"${key}\""])}. A misspelt attribute would be dropped and its setting lost."
+  }
+
+  validation {
+    condition     = try(var.gateway_responses.enabled, null) == null || try(var.gateway_responses.enabled == true || var.gateway_responses.enabled == false, false)
+    error_message = "gateway_responses.enabled must be true or false."
+  }
+
+  validation {
+    condition     = try(var.gateway_responses.cors_allowed_origin, null) == null || can(regex("^(\\*|https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?)$", var.gateway_responses.cors_allowed_origin))
     error_message = "gateway_responses.cors_allowed_origin must be \"*\" or an origin such as https://app.example.com (scheme, host, optional port)."
   }
 }
@@ -349,7 +356,7 @@ variable "introspection" {
       can(regex("^(https://([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\\[[0-9A-Fa-f:]+\\])|http://(localhost|127(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|\\[::1\\]))(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(/[\\x21\\x22\\x24-\\x7E]*)?$", try(var.introspection.endpoint, ""))),
       !can(regex("^https://\\[", var.introspection.endpoint)) || can(cidrhost("${regex("^https://\\[([0-9A-Fa-f:]+)\\]", var.introspection.endpoint)[0]}/128", 0)),
     ])
-    error_message = "introspection.endpoint is required: an https:// URL (a host name or a bracketed IPv6 address, a port up to 65535, no credentials or fragment, a path in printable ASCII with anything else percent-encoded; plain http only for localhost, 127.x.y.z written without leading zeros, and [::1])."
+    error_message = "introspection.endpoint ${try(var.introspection.endpoint, null) == null ? "is required" : "is not one the function can call"}: it must be an https:// URL (a host name or a bracketed IPv6 address, a port up to 65535, no credentials or fragment, a path in printable ASCII with anything else percent-encoded; plain http only for localhost, 127.x.y.z written without leading zeros, and [::1])."
   }
 
   validation {
@@ -366,7 +373,7 @@ variable "introspection" {
     # The role may read exactly this ARN. Secrets Manager ARNs end in "-" and six random
     # characters: a partial ARN would never match the real secret, and every request would fail.
     condition     = try(var.introspection.client_secret_arn, null) == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$", var.introspection.client_secret_arn))
-    error_message = "introspection.client_secret_arn must be the full ARN of a Secrets Manager secret, ending in the secret's name, a hyphen and the six characters AWS adds: arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-AbCdEf (use aws_secretsmanager_secret.<name>.arn)."
+    error_message = "introspection.client_secret_arn must be the full ARN of a Secrets Manager secret, ending in the secret's name, a hyphen and the six characters AWS adds: arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-AbCdEf (use aws_secretsmanager_secret.<name>.arn, or: aws secretsmanager describe-secret --secret-id NAME --query ARN)."
   }
 
   validation {
@@ -452,7 +459,7 @@ variable "routes" {
       for key, route in var.routes :
       try(startswith(jsonencode(route.scopes), "[") && alltrue([for scope in route.scopes : startswith(jsonencode(scope), "\"") && can(regex("^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$", scope))]), false)
     ])
-    error_message = "Every route needs scopes: a list of scope strings (RFC 6749 scope tokens; not a map, an object or a single string), or [] for nothing beyond scopes.required (so that a misspelt attribute cannot leave a route open). Missing or invalid: ${join(", ", [for key, route in var.routes : "routes[${jsonencode(key)}].scopes" if !try(startswith(jsonencode(route.scopes), "[") && alltrue([for scope in route.scopes : startswith(jsonencode(scope), "\"") && can(regex("^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$", scope))]), false)])}."
+    error_message = "Every route needs scopes: a list of scope strings (RFC 6749 scope tokens; not a map, an object or a single string), or [] for nothing beyond scopes.required (so that a misspelt attribute cannot leave a route open); each item is one scope: write [\"a\", \"b\"], not [\"a b\"]. Missing or invalid: ${join(", ", [for key, route in var.routes : "routes[${jsonencode(key)}].scopes" if !try(startswith(jsonencode(route.scopes), "[") && alltrue([for scope in route.scopes : startswith(jsonencode(scope), "\"") && can(regex("^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$", scope))]), false)])}."
   }
 
   validation {

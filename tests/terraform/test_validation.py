@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.plan
 
 FIXTURES = "tests/terraform/fixtures"
+ENDPOINT_UNUSABLE = (
+    "introspection.endpoint is not one the function can call: it must be an https:// URL"
+)
 # module call in invalid-root-inputs -> what its plan error must say. Every message names the
 # root input and the offending key or value, and the error points at the caller's argument.
 ROOT_INPUTS = {
@@ -47,7 +50,8 @@ ROOT_INPUTS = {
     "policy_method_with_cache": 'authorizer.policy_resource = "method" needs '
     "authorizer.result_ttl_seconds = 0",
     "cors_origin_with_path": 'gateway_responses.cors_allowed_origin must be "*" or an origin',
-    "endpoint_plain_http": "introspection.endpoint is required: an https:// URL",
+    "endpoint_plain_http": ENDPOINT_UNUSABLE,
+    "endpoint_missing": "introspection.endpoint is required: it must be an https:// URL",
     "authorizer_ttl_out_of_range": "authorizer.result_ttl_seconds must be a whole number of "
     "seconds from 0 to 3600",
     "response_format_unknown": 'introspection.response_format must be "jwt" or "rfc9701"',
@@ -77,13 +81,13 @@ ROOT_INPUTS = {
     'no scope of its own). Wrong: scopes.routes["GET /orders"].',
     "route_scopes_object": "Every route needs scopes: a list of scope strings (RFC 6749 scope "
     "tokens; not a map, an object or a single string), or [] for nothing beyond "
-    "scopes.required (so that a misspelt attribute cannot leave a route open). Missing or "
-    'invalid: routes["GET /orders"].scopes.',
+    "scopes.required (so that a misspelt attribute cannot leave a route open); each item is one "
+    'scope: write ["a", "b"], not ["a b"]. Missing or invalid: routes["GET /orders"].scopes.',
     "authorizer_type_not_a_string": 'authorizer.type must be "TOKEN" or "REQUEST".',
-    "endpoint_non_ascii_path": "introspection.endpoint is required: an https:// URL (a host name "
+    "endpoint_non_ascii_path": ENDPOINT_UNUSABLE + " (a host name "
     "or a bracketed IPv6 address, a port up to 65535, no credentials or fragment, a path in "
     "printable ASCII with anything else percent-encoded;",
-    "endpoint_ipv6_not_an_address": "introspection.endpoint is required: an https:// URL (a host "
+    "endpoint_ipv6_not_an_address": ENDPOINT_UNUSABLE + " (a host "
     "name or a bracketed IPv6 address,",
     "route_scopes_key": 'Not routable, so never enforced: "orders".',
     "route_keys_unroutable": 'Not routable, so never enforced: "GET //orders", "GET /orders/", '
@@ -117,8 +121,8 @@ ROOT_INPUTS = {
     "iam_existing_role_and_boundary": "iam.existing_role_arn brings your own role",
     # The Lambda refuses both (a leading zero is not loopback; the port is not a port): plan
     # must refuse them too, or every request would be a 500.
-    "endpoint_loopback_with_leading_zero": "introspection.endpoint is required: an https:// URL",
-    "endpoint_port_out_of_range": "introspection.endpoint is required: an https:// URL",
+    "endpoint_loopback_with_leading_zero": ENDPOINT_UNUSABLE,
+    "endpoint_port_out_of_range": ENDPOINT_UNUSABLE,
     "http_api_jwt_header_authorization": "http_api.jwt_header cannot be Authorization: HTTP APIs "
     "reserve it for parameter mapping, so the JWT cannot replace the client's opaque token there.",
     "http_api_jwt_header_reserved": "http_api.jwt_header must not be a header API Gateway "
@@ -130,6 +134,9 @@ ROOT_INPUTS = {
     "9110 token",
     "unlisted_routes_unknown": 'scopes.unlisted_routes must be "deny" (a route that neither '
     'routes nor scopes.routes names is denied: a misspelt key fails closed) or "required"',
+    "gateway_responses_typo": "gateway_responses must be an object with the attributes "
+    'cors_allowed_origin, enabled; it has "cors_allowed_orign". A misspelt attribute would be '
+    "dropped and its setting lost.",
     "http_api_typo": "http_api must be an aws_apigatewayv2_api, or an object with the attributes "
     'id, execution_arn, jwt_header, default_route; it has "jwt_headr". A misspelt attribute would '
     "be dropped and its setting lost.",
@@ -234,3 +241,19 @@ def test_each_bad_input_fails_as_often_as_it_breaks_a_rule(
     # token_authorizer_with_route_scopes is refused twice: by the root (naming authorizer.type)
     # and by the authorizer submodule's guard (token_authorizer_in_the_submodule).
     assert len(precondition_errors) == len(PRECONDITIONS)
+
+
+def test_a_partial_secret_arn_plans_with_a_warning_that_says_how_to_fix_it(
+    initialised: Callable[[str], TerraformWorkdir],
+) -> None:
+    # GIVEN a Secrets Manager ARN whose last part is a six-letter word: the secret's name,
+    # ".../introspection-client-secret", without the six random characters AWS adds
+    terraform = initialised(f"{FIXTURES}/plan-warnings")
+    write_aws_override(terraform.workdir)
+    # WHEN planned
+    text = " ".join(terraform.plan_text().split())
+    # THEN the plan warns (a full ARN can end the same way, so it is not refused), naming the
+    # input, the suffix, and how to get the full ARN
+    assert "Warning: Check block assertion failed" in text
+    assert 'introspection.client_secret_arn ends in "-secret": that looks like part of the ' in text
+    assert "aws secretsmanager describe-secret --secret-id <name> --query ARN" in text

@@ -50,8 +50,13 @@ _TCHARS = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 _STATUS_LINE = re.compile(r"HTTP/1\.([01]) ([1-9][0-9][0-9])(?: [\t\x20-\x7e\x80-\xff]*)?")
 _FIELD_LINE = re.compile(rf"({_TCHARS}):([\t\x20-\x7e\x80-\xff]*)")
 _QUOTED_STRING = r'"(?:[\t\x20\x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t\x20-\x7e\x80-\xff])*"'
-_PARAMETER = rf"{_TCHARS}=(?:{_TCHARS}|{_QUOTED_STRING})"
-_MEDIA_TYPE = re.compile(rf"[ \t]*({_TCHARS}/{_TCHARS})(?:[ \t]*;[ \t]*(?:{_PARAMETER})?)*[ \t]*")
+# A media type is read piece by piece: the type, then each ";" and what follows it, every piece
+# matched where the last one ended. No pattern repeats a group that itself repeats: one that
+# did ("(?:[ \t]*;[ \t]*(?:param)?)*") backtracked exponentially on "a/b ; ; ; ... x", and a
+# Lambda stuck in a regex cannot be saved by the decision's deadline.
+_MEDIA_RANGE = re.compile(rf"[ \t]*({_TCHARS}/{_TCHARS})[ \t]*")
+# One step: a ";" with any empty parameters after it ("; ;"), then at most one parameter.
+_MEDIA_PARAMETER = re.compile(rf";[ \t;]*(?:{_TCHARS}=(?:{_TCHARS}|{_QUOTED_STRING})[ \t]*)?")
 _CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,8})[ \t]*(?:;[\t\x20-\x7e\x80-\xff]*)?")
 # Content-Length, max-age and Retry-After past this many digits are malformed: they mean nothing
 # a server could intend, and int() refuses strings of more than 4300 digits with a ValueError.
@@ -552,8 +557,17 @@ def media_type(value: str | None) -> str | None:
     """The lower-case ``type/subtype`` of a Content-Type value, None if absent or malformed."""
     if value is None:
         return None
-    match = _MEDIA_TYPE.fullmatch(value)
-    return match[1].lower() if match else None
+    found = _MEDIA_RANGE.match(value)
+    if found is None:
+        return None
+    # Each step consumes a ";" (a quoted string may hold ";" and ","): linear in the length.
+    position, end = found.end(), len(value)
+    while position < end:
+        parameter = _MEDIA_PARAMETER.match(value, position)
+        if parameter is None:
+            return None
+        position = parameter.end()
+    return found[1].lower()
 
 
 def interpret(response: HttpResponse, mode: ResponseMode, now: float) -> Introspection | None:

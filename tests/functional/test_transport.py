@@ -412,6 +412,35 @@ def test_two_content_types_are_ambiguous(
     assert decisions(capsys) == [failed(message)]
 
 
+def hostile_content_type(length: int) -> str:
+    """A malformed Content-Type that made a nested pattern backtrack: 2**n steps for n ";"."""
+    value = "application/jwt" + " ;" * ((length - 17) // 2)
+    return value + " x" + "x" * (length - len(value) - 2)
+
+
+@pytest.mark.parametrize("length", [61, 1000, MAX_HEAD_BYTES - 100])
+def test_a_hostile_content_type_is_refused_inside_the_deadline_at_any_length(
+    raw_server: StartServer, capsys: pytest.CaptureFixture[str], length: int
+) -> None:
+    # GIVEN an identity server whose answers carry a malformed Content-Type of this length
+    # (up to the header cap), and 1.5 s left in the Lambda
+    value = hostile_content_type(length)
+    assert len(value) == length
+    raw_server(answering_with([("Content-Type", value)]))
+    started = time.monotonic()
+    # WHEN a token is introspected
+    message = error_of("token-a", context=LambdaContext(remaining_ms=1500))
+    elapsed = time.monotonic() - started
+    # THEN the answer is refused as of another type, long before the deadline (1.3 s away)
+    shown = value if length <= 100 else value[:100] + "..."
+    assert message == (
+        f"identity server answered Content-Type '{shown}'; "
+        "INTROSPECTION_RESPONSE=jwt expects application/jwt"
+    )
+    assert elapsed < 0.5
+    assert decisions(capsys) == [failed(message)]
+
+
 def conflicting_lengths(delta: int) -> Callable[[Peer], None]:
     def script(peer: Peer) -> None:
         while (request := peer.read_request()) is not None:

@@ -604,6 +604,11 @@ def test_a_body_without_a_type_is_an_error() -> None:
         ("application/", None),
         ("application/jwt/x", None),
         ("appli cation/jwt", None),
+        ("application/jwt;; ;\t; charset=utf-8 ;", "application/jwt"),
+        ('application/jwt; x="a\\"; b"; y=z', "application/jwt"),
+        ("application/jwt; a=b c", None),
+        ("application/jwt; a=b;c", None),
+        ("application/jwt" + " ;" * 22 + " x", None),  # took seconds with one nested pattern
     ],
 )
 def test_media_type(value: str | None, media: str | None) -> None:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from phantom_token import decision_log, handler
+from phantom_token import decision_log, handler, introspection
 from phantom_token.authorizer import Authorizer
 from phantom_token.client_secret import SecretProvider
 from phantom_token.config import load_config
@@ -29,10 +30,12 @@ from tests.functional.raw_server import (
     response,
     subject_for,
 )
+from tests.support.certificates import TestAuthority
 from tests.support.emf import without_metrics
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from pathlib import Path
 
     from tests.functional.harness import ShiftedClock
     from tests.functional.raw_server import Peer, RawServer
@@ -548,6 +551,73 @@ def test_trickled_tls_handshake_ends_within_the_timeout(
     # THEN the handshake counted against the attempt's 1 s in total
     assert time.monotonic() - started < 1.0 + 0.5
     assert message == "identity server unavailable after 1 attempt(s): timed out"
+
+
+REFUSED_CERTIFICATE = "identity server unavailable after 1 attempt(s): connection failed " + (
+    "(SSLCertVerificationError)"
+)
+
+
+@pytest.fixture
+def default_tls_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Lambda builds its default TLS context afresh, from the trust store of this test."""
+    monkeypatch.setattr(introspection, "_tls_context", None)
+    for name in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.mark.usefixtures("default_tls_context")
+def test_the_default_tls_context_refuses_a_certificate_nobody_trusts(
+    raw_server: StartServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN an https identity server with a self-signed certificate for its address, and the
+    # authorizer the handler builds (no TLS context of the test's: the Lambda's default)
+    server = raw_server(honest, tls=TestCertificate().server_context())
+    assert server.endpoint.startswith("https://127.0.0.1:")
+    # WHEN a token is introspected
+    message = error_of("token-a")
+    # THEN the handshake failed verification: an error, and no request was ever sent
+    assert message == REFUSED_CERTIFICATE
+    assert server.requests == []
+    assert handler._authorizer is not None
+    assert handler._authorizer._transport._tls_context is None  # type: ignore[attr-defined]
+    context = introspection._tls_context
+    assert context is not None
+    assert (context.verify_mode, context.check_hostname) == (ssl.CERT_REQUIRED, True)
+    [line] = capsys.readouterr().out.splitlines()
+    assert json.loads(line)["identity_answer"] == "unreachable"
+
+
+@pytest.mark.usefixtures("default_tls_context")
+@pytest.mark.parametrize(
+    ("certified", "outcome"),
+    [("localhost", "for-token-a"), ("login.example.com", REFUSED_CERTIFICATE)],
+    ids=["right-name", "another-name"],
+)
+def test_the_default_tls_context_refuses_a_certificate_for_another_host(
+    raw_server: StartServer,
+    handler_env: Callable[..., None],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    certified: str,
+    outcome: str,
+) -> None:
+    # GIVEN a CA the default context trusts (through SSL_CERT_FILE, as it trusts the system
+    # store), and an identity server at https://localhost presenting a certificate that CA
+    # issued for this name
+    authority = TestAuthority()
+    monkeypatch.setenv("SSL_CERT_FILE", str(authority.trust_file(tmp_path)))
+    server = raw_server(honest, tls=authority.server_context(certified))
+    handler_env(INTROSPECTION_ENDPOINT=f"https://localhost:{server.port}/introspect")
+    # WHEN a token is introspected
+    try:
+        result = principal("token-a")
+    except AuthorizerError as exc:
+        result = str(exc)
+    # THEN the certificate for localhost is accepted, and one for another host is refused
+    # before any request is sent
+    assert result == outcome
+    assert len(server.requests) == (1 if outcome == "for-token-a" else 0)
 
 
 @pytest.mark.parametrize(

@@ -287,45 +287,55 @@ def test_our_client_rejected_is_an_error(
     assert len(identity.received) == (2 if status == 401 else 1)
 
 
-HS256 = b'{"alg":"HS256"}'
+RS256 = b'{"alg":"RS256","kid":"k1"}'
 NONE = b'{"alg":"none"}'
+JWT_HEADERS = {"Content-Type": "application/jwt"}
 
 
 def compact(header: bytes, payload: bytes, signature: str = "c2ln") -> Reply:
-    """200 with a compact JWS made of exactly these segments."""
-    return Reply(200, f"{b64url(header)}.{b64url(payload)}.{signature}")
+    """200 application/jwt with a compact JWS made of exactly these segments."""
+    return Reply(200, f"{b64url(header)}.{b64url(payload)}.{signature}", JWT_HEADERS)
 
 
+NOT_COMPACT = "introspection response is not a compact JWS"
+NOT_SIGNED = "introspection response is not a signed JWS"
+# Each body comes with the jwt mode's own Content-Type, so that the check named is the one
+# that refuses it (a missing or other type is refused before any of them: see below).
 NOT_A_JWT = [
-    Reply(200, ""),
-    Reply(200, "<html><body>Internal error</body></html>", {"Content-Type": "text/html"}),
-    Reply(200, '{"active":true,"sub":"alice"}', {"Content-Type": "application/json"}),
-    Reply(200, "{garbage", {"Content-Type": "application/json"}),
-    Reply(200, "a.b"),
-    Reply(200, "a.b.c.d"),
-    Reply(200, b"\xff\xfe\xfd.\x80.\x81"),
-    compact(NONE, json.dumps(ALICE).encode()),
-    compact(NONE, json.dumps(ALICE).encode(), signature=""),
-    compact(b'{"alg":" none"}', json.dumps(ALICE).encode()),
-    compact(b'{"alg":"None\\u200b"}', json.dumps(ALICE).encode()),
-    compact(HS256, b"[1,2]"),
-    compact(HS256, b'{"sub":"\xff"}'),
-    compact(HS256, b'{"sub":"a"'),
-    jwt_reply({**ALICE, "exp": "never"}),
-    jwt_reply({**ALICE, "active": "true"}),
-    jwt_reply({"scope": "read"}),
+    (Reply(200, "", JWT_HEADERS), NOT_COMPACT),
+    (Reply(200, "<html><body>Internal error</body></html>", JWT_HEADERS), NOT_COMPACT),
+    (Reply(200, '{"active":true,"sub":"alice"}', JWT_HEADERS), NOT_COMPACT),
+    (Reply(200, "a.b", JWT_HEADERS), NOT_COMPACT),
+    (Reply(200, "a.b.c.d", JWT_HEADERS), NOT_COMPACT),
+    (Reply(200, "a..c", JWT_HEADERS), NOT_COMPACT),
+    (Reply(200, "a+b.c/d.e=f", JWT_HEADERS), NOT_COMPACT),
+    (Reply(200, b"\xff\xfe\xfd.\x80.\x81", JWT_HEADERS), NOT_COMPACT),
+    (compact(NONE, json.dumps(ALICE).encode()), NOT_SIGNED),
+    (compact(NONE, json.dumps(ALICE).encode(), signature=""), NOT_COMPACT),
+    (compact(b'{"alg":" none"}', json.dumps(ALICE).encode()), NOT_SIGNED),
+    (compact(b'{"alg":"None\\u200b"}', json.dumps(ALICE).encode()), NOT_SIGNED),
+    (compact(b"{garbage", b"{}"), "introspection response JWS header is not base64url JSON"),
+    (compact(b'["RS256"]', b"{}"), "introspection response JWS header is not a JSON object"),
+    (compact(RS256, b"[1,2]"), "introspection response JWT payload is not a JSON object"),
+    (compact(RS256, b'{"sub":"\xff"}'), "introspection response JWT payload is not base64url JSON"),
+    (compact(RS256, b'{"sub":"a"'), "introspection response JWT payload is not base64url JSON"),
+    (jwt_reply({**ALICE, "exp": "never"}), "introspection response 'exp' is not a number"),
+    (jwt_reply({**ALICE, "active": "true"}), "introspection response has no boolean 'active'"),
+    (jwt_reply({"scope": "read"}), "active token has neither 'sub' nor 'client_id'"),
 ]
 
 
-@pytest.mark.parametrize("reply", NOT_A_JWT, ids=range(len(NOT_A_JWT)))
+@pytest.mark.parametrize(("reply", "message"), NOT_A_JWT, ids=range(len(NOT_A_JWT)))
 def test_body_that_is_not_an_active_jwt_is_an_error(
-    identity: IdentityServer, handler_env: Callable[..., None], reply: Reply
+    identity: IdentityServer, handler_env: Callable[..., None], reply: Reply, message: str
 ) -> None:
-    # GIVEN a 200 whose body is not a readable, signed, active JWT with a principal
+    # GIVEN a 200 application/jwt whose body is not a readable, signed, active JWT with a
+    # principal
+    assert reply.headers == JWT_HEADERS
     identity.script(reply)
     # WHEN the handler runs
-    # THEN it is an error, never Allow
-    expect_error()
+    # THEN it is an error, never Allow, and the check that refused it is the one named
+    assert expect_error() == message
 
 
 def test_oversized_body_is_an_error(

@@ -23,6 +23,7 @@ from tests.functional.harness import (
     invoke,
     jwt_reply,
 )
+from tests.functional.raw_server import phantom_for
 from tests.support.emf import metric_members, without_metrics
 from tests.support.moto_server import running_moto_server
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from tests.functional.harness import IdentityServer
+    from tests.functional.raw_server import Peer, RawServer
 
 DECISION_FIELDS = {
     "level",
@@ -470,6 +472,83 @@ def test_an_identity_server_nobody_answers_at_is_unreachable(
     metrics = metrics_of(line)
     assert (metrics["Outcome"], metrics["IdentityServerUnreachable"]) == ("error", 1)
     assert json.loads(line)["identity_answer"] == "unreachable"
+
+
+def answers_in(seconds: float) -> Callable[[Peer], None]:
+    """Reads the request, then answers honestly only after ``seconds`` (if still connected)."""
+
+    def script(peer: Peer) -> None:
+        if (request := peer.read_request()) is not None and peer.pause(seconds):
+            peer.send(phantom_for(request.token))
+
+    return script
+
+
+def sends(data: bytes) -> Callable[[Peer], None]:
+    """Reads the request and answers with exactly these bytes."""
+
+    def script(peer: Peer) -> None:
+        if peer.read_request() is not None:
+            peer.send(data)
+            peer.wait_for_close()
+
+    return script
+
+
+@pytest.mark.parametrize(
+    ("script", "answer", "reason"),
+    [
+        (
+            answers_in(3),
+            ("timeout", "IdentityServerTimeout"),
+            "identity server unavailable after 1 attempt(s): timed out",
+        ),
+        (
+            sends(b"SSH-2.0-OpenSSH_9.6\r\n\r\n"),
+            ("invalid", "IdentityServerInvalid"),
+            "identity server did not answer with an HTTP/1.1 status line",
+        ),
+        (
+            sends(b"HTTP/1.1 600 Beyond\r\nContent-Length: 0\r\n\r\n"),
+            ("invalid", "IdentityServerInvalid"),
+            "identity server answered status 600",
+        ),
+    ],
+    ids=["timeout", "not-http", "status-600"],
+)
+def test_a_timeout_and_an_unreadable_answer_are_counted_as_such(
+    raw_server: Callable[..., RawServer],
+    emf_lines: list[str],
+    script: Callable[[Peer], None],
+    answer: tuple[str, str],
+    reason: str,
+) -> None:
+    # GIVEN an identity server that answers too late (after the 0.5 s timeout), or with bytes
+    # that are no HTTP answer, or with a status no HTTP server sends
+    raw_server(
+        script,
+        INTROSPECTION_TIMEOUT_SECONDS="0.5",
+        METRICS_NAMESPACE="Platform/Auth",
+        AWS_LAMBDA_FUNCTION_NAME="orders-authorizer",
+    )
+    # WHEN a token is decided
+    run_one("Bearer one")
+    # THEN it is an error whose answer class is the one the identity-server alarm counts
+    [line] = emf_lines
+    metrics = metrics_of(line)
+    assert metrics.pop("IntrospectionTime") >= 0
+    assert metrics.pop("SecretReadTime") >= 0
+    assert metrics == {
+        "FunctionName": "orders-authorizer",
+        "Outcome": "error",
+        "Decisions": 1,
+        "CacheHit": 0,
+        answer[1]: 1,
+        "namespaces": {"Platform/Auth"},
+    }
+    decision = json.loads(line)
+    assert (decision["identity_answer"], decision["reason"]) == (answer[0], reason)
+    assert answer[0] in decision_log.FAILED_ANSWERS
 
 
 def test_no_token_makes_a_decision_without_cache_metrics(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import binascii
 import json
+import math
 import re
 import time
 from typing import TYPE_CHECKING, Any
@@ -197,6 +198,50 @@ def says_active(response: HttpResponse, mode: str, now: float) -> bool:
     return active is True and (exp is None or (_is_number(exp) and exp > now))
 
 
+BEARER = re.compile(r"[ \t]*bearer +[A-Za-z0-9\-._~+/]+=*[ \t]*", re.ASCII | re.IGNORECASE)
+MEDIA_TYPES = {"jwt": "application/jwt", "rfc9701": "application/token-introspection+jwt"}
+BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def is_bearer(header: str | None) -> bool:
+    """RFC 6750 credentials, in a header of at most 8 KiB."""
+    return header is not None and len(header) <= 8192 and BEARER.fullmatch(header) is not None
+
+
+def is_decidable(outcome: HttpResponse | BaseException, mode: str, now: float) -> bool:
+    """Did the identity server answer everything a decision needs, in the mode's own type?
+
+    A 200 of the mode's media type whose body is a compact JWS (three base64url segments, a
+    string ``alg`` that is not ``none``) of an active token, unexpired by a finite ``exp``,
+    with a ``sub`` or ``client_id`` to be the principal.
+    """
+    if not isinstance(outcome, HttpResponse) or not says_active(outcome, mode, now):
+        return False
+    if outcome.headers["content-type"] != MEDIA_TYPES[mode]:
+        return False
+    segments = outcome.body.decode("ascii").strip().split(".")
+    if not all(BASE64URL.fullmatch(segment) for segment in segments):
+        return False
+    header, payload = (json.loads(b64url_decode(segment)) for segment in segments[:2])
+    claims = payload if mode == "jwt" else payload["token_introspection"]
+    exp = claims.get("exp")
+    return (
+        isinstance(header.get("alg"), str)
+        and (exp is None or is_finite(exp))
+        and any(isinstance(claims.get(name), str) and claims[name] for name in PRINCIPALS)
+    )
+
+
+PRINCIPALS = ("sub", "client_id")
+
+
+def is_finite(number: float) -> bool:
+    try:
+        return math.isfinite(number)
+    except OverflowError:  # an int past the float range
+        return False
+
+
 def granted_by(response: HttpResponse, mode: str) -> set[str]:
     """The scopes an active answer grants: a space-separated string, or a list of strings."""
     payload = json.loads(b64url_decode(response.body.decode("ascii").strip().split(".")[1]))
@@ -236,21 +281,34 @@ def test_handler_fails_closed_for_any_header_and_any_answer(
     else:
         lambda_event = request_event(header, method, resource, path)
         variables = {"ROUTE_SCOPES": '{"DELETE /orders/{id}": "orders:delete"}'}
+    bearer = is_bearer(header)
+    decidable = bearer and is_decidable(outcome, mode, time.time())
     # WHEN the authorizer decides
     try:
         response = authorizer(mode, transport, **variables).authorize(
             lambda_event, request_id="r", deadline=time.monotonic() + 10
         )
-    # THEN it raises only its own errors, the 401 with API Gateway's exact message ...
+    # THEN it raises only its own errors, the 401 with API Gateway's exact message: for a
+    # header that is no bearer token before any call, and for a 204 ...
     except UnauthorizedError as exc:
         event("401")
         assert str(exc) == "Unauthorized"
+        assert not decidable
+        assert transport.calls == (1 if bearer else 0)
         return
     except AuthorizerError as exc:
         event("500")
         assert str(exc) != "Unauthorized"
+        # ... never for an input that has all a decision needs (an authorizer that failed
+        # on every input would fail closed too, and be of no use) ...
+        assert not decidable, f"a valid token and answer were not decided: {exc}"
+        assert bearer
+        assert not (isinstance(outcome, HttpResponse) and outcome.status == 204)
         return
-    # ... and a policy Allows only what an active JWT from a 200 answer vouches for
+    # ... and a policy comes exactly for those inputs, Allowing only what an active JWT from a
+    # 200 answer vouches for
+    event("decided")
+    assert decidable
     assert isinstance(outcome, HttpResponse)
     assert transport.calls >= 1
     effect, resources = only_statement(response)
@@ -266,6 +324,73 @@ def test_handler_fails_closed_for_any_header_and_any_answer(
     assert all(
         isinstance(value, str | int | float | bool) for value in response["context"].values()
     )
+
+
+# Claims of an active token: always a principal (sub or client_id, maybe both), any others.
+active_claims = st.builds(
+    lambda principal, name, others: {**others, principal: name},
+    st.sampled_from(PRINCIPALS),
+    st.text(min_size=1, max_size=10),
+    st.fixed_dictionaries(
+        {"exp": st.none() | future_exp | st.floats(time.time() + 60, 4e9)},
+        optional={
+            "sub": st.text(min_size=1, max_size=10),
+            "client_id": st.text(min_size=1, max_size=10),
+            "scope": claim_values["scope"],
+            "extra": json_values,
+        },
+    ),
+)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    header=valid_headers,
+    claims=active_claims,
+    mode=st.sampled_from(["jwt", "rfc9701"]),
+    cache_control=st.sampled_from(["", "max-age=60", "no-store", "max-age=x"]),
+    route=st.sampled_from([("GET", "/orders", "/orders"), ("DELETE", "/orders/{id}", "/orders/7")]),
+    kind=st.sampled_from(["token", "request"]),
+)
+def test_a_bearer_token_with_an_active_answer_is_always_decided(
+    header: str,
+    claims: dict[str, Any],
+    mode: str,
+    cache_control: str,
+    route: tuple[str, str, str],
+    kind: str,
+) -> None:
+    # GIVEN a bearer token, and the identity server's 200 of the mode's own media type with
+    # an active, unexpired token that has a principal (any other claims, any Cache-Control)
+    payload = (
+        {**claims, "active": True}
+        if mode == "jwt"
+        else {"token_introspection": {**claims, "active": True}}
+    )
+    body = make_jwt(payload)
+    answer = HttpResponse(
+        200, {"content-type": MEDIA_TYPES[mode], "cache-control": cache_control}, body.encode()
+    )
+    transport = FakeTransport(answer)
+    method, resource, path = route
+    if kind == "token":
+        lambda_event = token_event(header, METHOD_ARN.replace("GET/orders", f"{method}{path}"))
+        variables = {}
+    else:
+        lambda_event = request_event(header, method, resource, path)
+        variables = {"ROUTE_SCOPES": '{"DELETE /orders/{id}": "orders:delete"}'}
+    # WHEN the authorizer decides
+    response = authorizer(mode, transport, **variables).authorize(
+        lambda_event, request_id="r", deadline=time.monotonic() + 10
+    )
+    # THEN it returns a policy, never an error: Allow, or a Deny for a route scope it lacks
+    effect, resources = only_statement(response)
+    assert resources == [STAGE]
+    lacks = (
+        kind == "request" and method == "DELETE" and "orders:delete" not in granted_by(answer, mode)
+    )
+    assert effect == ("Deny" if lacks else "Allow")
+    assert transport.calls == 1
 
 
 @SETTINGS

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.support import terraform
+from tests.support import provider_mirror, terraform
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -20,9 +20,9 @@ def _mirror(root: Path, os_arch: str = "linux_amd64") -> Path:
 @pytest.fixture
 def no_implied_mirrors(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.delenv("TF_PROVIDER_MIRROR", raising=False)
-    monkeypatch.setattr(terraform, "_implied_mirror_dirs", list)
-    monkeypatch.setattr(terraform, "_search_roots", lambda: [tmp_path / "search"])
-    monkeypatch.setattr(terraform, "_os_arch", lambda: "linux_amd64")
+    monkeypatch.setattr(provider_mirror, "_implied_mirror_dirs", list)
+    monkeypatch.setattr(provider_mirror, "_search_roots", lambda: [tmp_path / "search"])
+    monkeypatch.setattr(provider_mirror, "_os_arch", lambda: "linux_amd64")
     return tmp_path
 
 
@@ -40,7 +40,7 @@ def test_mirror_from_an_implied_directory(
     no_implied_mirrors: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     implied = _mirror(no_implied_mirrors / "share" / "terraform" / "plugins")
-    monkeypatch.setattr(terraform, "_implied_mirror_dirs", lambda: [implied])
+    monkeypatch.setattr(provider_mirror, "_implied_mirror_dirs", lambda: [implied])
 
     assert terraform.find_provider_mirror() == implied
 

@@ -9,13 +9,20 @@ PY := $(VENV)/bin/python
 CHECKOV_VENV := .venv-checkov
 STAMPS := .stamps
 
-.PHONY: help deps test lint typecheck pytest build demo bench clean
+.PHONY: help prerequisites deps test lint typecheck pytest build demo bench clean
 
 help:
 	@echo "make demo   run the phantom token flow end to end on this machine (no AWS account)"
 	@echo "make test   install dependencies, lint, type-check and run the whole test suite"
 	@echo "make build  rebuild lambda/dist/phantom-token-authorizer.zip"
 	@echo "make bench  run the benchmarks under bench/"
+	@echo "make prerequisites  check what test and demo need from the machine (README: Requirements)"
+
+# What test and demo need and do not install (Python 3.11+, Terraform 1.7+, the provider from
+# the registry or a mirror, Node 20+ and npm): one line for each that is missing, before any
+# installation starts.
+prerequisites:
+	@$(PYTHON) -m tests.support.prerequisites
 
 $(STAMPS)/venv: requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -44,15 +51,15 @@ lint: $(STAMPS)/venv
 typecheck: $(STAMPS)/venv
 	$(VENV)/bin/mypy
 
-pytest: deps
+pytest: prerequisites deps
 	CHECKOV_BIN=$(CHECKOV_VENV)/bin/checkov $(PY) -m pytest
 
-test: lint typecheck pytest
+test: prerequisites lint typecheck pytest
 
 build:
 	$(PYTHON) lambda/build.py
 
-demo: $(STAMPS)/venv $(STAMPS)/npm
+demo: prerequisites $(STAMPS)/venv $(STAMPS)/npm
 	$(PY) -m tests.support.demo
 
 bench: $(STAMPS)/venv

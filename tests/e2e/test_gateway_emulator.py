@@ -255,6 +255,28 @@ def test_request_event_for_an_any_method_with_a_trailing_slash() -> None:
     }
 
 
+def test_request_event_keeps_the_header_case_and_every_repeated_value() -> None:
+    # GIVEN a request whose client spelled Authorization in its own case, twice, with a
+    # header of another name in between
+    lines = [("AUTHORIZATION", "Bearer t1"), ("X-Trace", "t"), ("authorization", "Bearer t2")]
+    request = _Request(
+        "GET", "/live/orders", [], {k.lower(): v for k, v in lines}, b"", header_lines=lines
+    )
+    context = context_variables(CONFIG, METHODS[1], request, "/orders")
+    identity = identity_values(ROUTE_PINNED, request, context, 300)
+    assert identity is not None
+    # WHEN the REQUEST event is built
+    event = authorizer_event(
+        ROUTE_PINNED, METHODS[1], request, "/orders", {}, f"{ARN}/GET/orders", identity, context
+    )
+    # THEN the names are the client's, headers holds the last value, multiValueHeaders both
+    assert event["headers"] == {"AUTHORIZATION": "Bearer t2", "X-Trace": "t"}
+    assert event["multiValueHeaders"] == {
+        "AUTHORIZATION": ["Bearer t1", "Bearer t2"],
+        "X-Trace": ["t"],
+    }
+
+
 @pytest.mark.parametrize(
     ("pattern", "value", "matches"),
     [

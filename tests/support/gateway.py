@@ -449,23 +449,45 @@ def authorizer_event(
     except that the slashes between the stage and the path collapse in ``path``, while
     ``requestContext.path`` keeps them: ``/prod//orders`` has ``path`` ``/orders`` and
     ``requestContext.path`` ``/prod//orders`` (localstack/localstack PR 11304, whose tests are
-    checked against AWS: leading slashes removed to route, kept in ``requestContext.path``)."""
+    checked against AWS: leading slashes removed to route, kept in ``requestContext.path``).
+    Header names keep the client's spelling; see :func:`event_headers`."""
     if authorizer.type == "TOKEN":
         return {"type": "TOKEN", "authorizationToken": identity[0], "methodArn": arn}
+    headers, multi_value_headers = event_headers(request)
     return {
         "type": "REQUEST",
         "methodArn": arn,
         "resource": method.resource_path,
         "path": "/" + path.lstrip("/"),
         "httpMethod": request.method,
-        "headers": dict(request.headers),
-        "multiValueHeaders": {name: [value] for name, value in request.headers.items()},
+        "headers": headers,
+        "multiValueHeaders": multi_value_headers,
         "queryStringParameters": dict(request.query) or None,
         "multiValueQueryStringParameters": _multi(request.query) or None,
         "pathParameters": path_params or None,
         "stageVariables": None,
         "requestContext": context,
     }
+
+
+def event_headers(request: _Request) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """(``headers``, ``multiValueHeaders``) of a REQUEST event, from the client's header lines.
+
+    Names keep the client's case (the first spelling of a name that came in several); a
+    header sent more than once is in ``headers`` once, with its last value, and in
+    ``multiValueHeaders`` with every value in order (developer guide, "Set up Lambda proxy
+    integrations in API Gateway": "only the last values" of a repeated header in ``headers``;
+    "Input to an API Gateway Lambda authorizer": a REQUEST event carries both fields).
+    """
+    lines = request.header_lines or list(request.headers.items())
+    spelling: dict[str, str] = {}
+    headers: dict[str, str] = {}
+    multi_value_headers: dict[str, list[str]] = {}
+    for name, value in lines:
+        key = spelling.setdefault(name.lower(), name)
+        headers[key] = value
+        multi_value_headers.setdefault(key, []).append(value)
+    return headers, multi_value_headers
 
 
 def iam_wildcard_match(pattern: str, value: str) -> bool:
@@ -687,9 +709,11 @@ class _Request:
     method: str
     path: str
     query: list[tuple[str, str]]
-    headers: dict[str, str]  # lower-case names
+    headers: dict[str, str]  # lower-case names, the last value of a repeated header
     body: bytes
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    # The header lines as the client sent them: its case, every repetition, in order.
+    header_lines: list[tuple[str, str]] = field(default_factory=list)
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -1056,6 +1080,7 @@ class _GatewayHandler(QuietHandler):
             query=query,
             headers={name.lower(): value for name, value in self.headers.items()},
             body=self.read_body(),
+            header_lines=list(self.headers.items()),
         )
         response = self.app.handle(request)
         self.send(response.status, response.body, response.headers)

@@ -8,8 +8,12 @@ HTTP API's flow is in test_http_api_e2e.py (its own stack, after this one is des
 
 from __future__ import annotations
 
+import http.client
 import json
-from typing import TYPE_CHECKING
+import secrets
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -19,6 +23,9 @@ from tests.support.gateway import Gateway, aws_client
 from tests.support.scenarios import CURITY_SCENARIOS, PEER_SCENARIOS
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.support.gateway import RequestRecord
     from tests.support.scenarios import Scenario
     from tests.support.stack import Stack
 
@@ -33,8 +40,8 @@ def test_fake_curity_scenario(stack: Stack, scenario: Scenario) -> None:
     checks.assert_behaved(scenario, stack)
 
 
-def test_the_deployed_function_is_the_built_zip(stack: Stack) -> None:
-    checks.assert_deployed_function_is_the_built_zip(stack)
+def test_the_containers_run_a_fresh_build_of_the_sources(stack: Stack, tmp_path: Path) -> None:
+    checks.assert_containers_run_a_fresh_build(stack, tmp_path)
 
 
 def test_one_warm_container_served_every_invocation(stack: Stack) -> None:
@@ -45,6 +52,86 @@ def test_one_warm_container_served_every_invocation(stack: Stack) -> None:
 def test_oidc_provider_scenario(peer: Stack, scenario: Scenario) -> None:
     # GIVEN the deployed authorizer pointed at oidc-provider in rfc9701 mode
     checks.assert_behaved(scenario, peer)
+
+
+def send(stack: Stack, method: str, path: str, lines: list[tuple[str, str]]) -> Sent:
+    """One request with exactly these header lines (names as spelled, repeats kept)."""
+    url = urlsplit(stack.gateway.invoke_url)
+    connection = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=30)
+    try:
+        connection.putrequest(method, f"{url.path}{path}")
+        for name, value in lines:
+            connection.putheader(name, value)
+        connection.endheaders()
+        response = connection.getresponse()
+        body = response.read()
+    finally:
+        connection.close()
+    record = stack.gateway.record(response.getheader("x-amzn-RequestId") or "")
+    upstream = json.loads(body) if record.outcome == "forwarded" else None
+    return Sent(response.status, record, upstream)
+
+
+@dataclass(frozen=True)
+class Sent:
+    status: int
+    record: RequestRecord
+    upstream: dict[str, Any] | None
+
+
+def test_a_request_event_keeps_the_clients_spelling_of_authorization(stack: Stack) -> None:
+    # GIVEN a valid token, sent in an Authorization header spelled in the client's own case
+    token = stack.identity.token("orders:read")
+    before = stack.identity.introspections()
+    # WHEN it goes through the gateway (a REQUEST authorizer: examples/complete has route scopes)
+    sent = send(stack, "GET", "/orders", [("aUTHORIZATION", f"Bearer {token}")])
+    # THEN the Lambda got the header as spelled, found it, and the upstream got the JWT
+    assert sent.status == 200
+    assert sent.record.event is not None
+    assert sent.record.event["headers"]["aUTHORIZATION"] == f"Bearer {token}"
+    assert sent.record.event["multiValueHeaders"]["aUTHORIZATION"] == [f"Bearer {token}"]
+    assert stack.identity.introspections() == (before or 0) + 1
+    assert sent.upstream is not None
+    scheme, _, jwt = sent.upstream["headers"]["authorization"].partition(" ")
+    assert scheme == "Bearer"
+    assert stack.identity.claims(jwt)["scope"] == "orders:read"
+
+
+@pytest.mark.parametrize("valid_first", [True, False], ids=["valid-first", "valid-last"])
+def test_two_different_authorization_headers_are_refused(stack: Stack, valid_first: bool) -> None:
+    # GIVEN a valid token and an unknown one, each in its own Authorization header line (in
+    # two spellings), neither seen by the gateway's cache before
+    valid, unknown = stack.identity.token("orders:read"), secrets.token_urlsafe(32)
+    values = [f"Bearer {valid}", f"Bearer {unknown}"]
+    if not valid_first:
+        values.reverse()
+    before = stack.identity.introspections()
+    # WHEN the request goes through the gateway
+    sent = send(
+        stack, "GET", "/orders", [("Authorization", values[0]), ("authorization", values[1])]
+    )
+    # THEN the Lambda saw both values (one in headers, both in multiValueHeaders) and refused
+    # the request (401) without asking the identity server about either
+    assert sent.status == 401
+    assert sent.record.lambda_invocations == 1
+    event = sent.record.event
+    assert event is not None
+    assert event["headers"] == {**event["headers"], "Authorization": values[1]}
+    assert event["multiValueHeaders"]["Authorization"] == values
+    assert stack.identity.introspections() == before
+    assert sent.upstream is None
+
+
+def test_the_same_authorization_header_twice_is_one_credential(stack: Stack) -> None:
+    # GIVEN a valid token sent twice, in two Authorization header lines
+    token = stack.identity.token("orders:read")
+    # WHEN the request goes through the gateway
+    lines = [("Authorization", f"Bearer {token}"), ("AUTHORIZATION", f"Bearer {token}")]
+    sent = send(stack, "GET", "/profile", lines)
+    # THEN it is that one credential: allowed
+    assert sent.status == 200
+    assert sent.record.event is not None
+    assert sent.record.event["multiValueHeaders"]["Authorization"] == [f"Bearer {token}"] * 2
 
 
 def test_lambda_logs_never_hold_a_token_a_jwt_or_the_secret(stack: Stack) -> None:

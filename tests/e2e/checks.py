@@ -3,16 +3,23 @@ test_http_api_e2e.py): each stack has its own gateway, Lambda container and logs
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import zipfile
 from typing import TYPE_CHECKING
 
 from tests.support.demo import OUTCOMES, decision_counts
 from tests.support.emf import validate_decision_lines
-from tests.support.gateway import zip_code_sha256
-from tests.support.stack import LAMBDA_ZIP, CurityIdentity
+from tests.support.stack import CurityIdentity
+from tests.support.terraform import REPO_ROOT
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from tests.support.scenarios import Scenario
     from tests.support.stack import Call, Stack
+
+LAMBDA_DIR = REPO_ROOT / "lambda"
 
 
 def _report(calls: list[Call]) -> str:
@@ -30,12 +37,34 @@ def assert_behaved(scenario: Scenario, stack: Stack) -> None:
     assert all(call.ok for call in calls), _report(calls)
 
 
-def assert_deployed_function_is_the_built_zip(stack: Stack) -> None:
-    # The gateway refuses to start otherwise; this states it as a test. The stack deploys the
-    # copy it made of lambda/dist at the start of the session.
-    deployed = {function.code_sha256 for function in stack.gateway.config.functions.values()}
-    assert deployed == {zip_code_sha256(stack.lambda_zip)}
-    assert stack.lambda_zip.read_bytes() == LAMBDA_ZIP.read_bytes()
+def assert_containers_run_a_fresh_build(stack: Stack, build_dir: Path) -> None:
+    """The code every warm container imports is what lambda/build.py builds from the sources now.
+
+    The gateway already refused to start unless the deployed CodeSha256 was that of the zip
+    the stack applied; that zip is lambda/dist as committed. This checks what the fixture does
+    not: that the files the containers unpacked and import are, byte for byte, a build of the
+    package's current sources (a stale committed zip would test old code).
+    """
+    fresh = build_dir / "fresh.zip"
+    subprocess.run(
+        [sys.executable, str(LAMBDA_DIR / "build.py"), "--out", str(fresh)],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    with zipfile.ZipFile(fresh) as archive:
+        expected = {name: archive.read(name) for name in archive.namelist()}
+    containers = list(stack.gateway.containers.values())
+    assert containers
+    for container in containers:
+        unpacked = {
+            path.relative_to(container.code_dir).as_posix(): path.read_bytes()
+            for path in container.code_dir.rglob("*")
+            if path.is_file() and "__pycache__" not in path.parts
+        }
+        stale = sorted(name for name in expected if unpacked.get(name) != expected[name])
+        assert not stale, f"the containers run other code than the sources: {stale}; make build"
+        assert sorted(unpacked) == sorted(expected)
 
 
 def assert_one_warm_container(stack: Stack) -> None:

@@ -20,6 +20,8 @@ from tests.support.http_gateway import HttpGateway
 from tests.support.scenarios import HTTP_API_SCENARIOS
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from tests.support.scenarios import Scenario
     from tests.support.stack import Stack
 
@@ -57,8 +59,8 @@ def test_http_api_scenario(http_stack: Stack, scenario: Scenario) -> None:
     checks.assert_behaved(scenario, http_stack)
 
 
-def test_the_deployed_function_is_the_built_zip(http_stack: Stack) -> None:
-    checks.assert_deployed_function_is_the_built_zip(http_stack)
+def test_the_containers_run_a_fresh_build_of_the_sources(http_stack: Stack, tmp_path: Path) -> None:
+    checks.assert_containers_run_a_fresh_build(http_stack, tmp_path)
 
 
 def test_one_warm_container_served_every_invocation(http_stack: Stack) -> None:

@@ -5,7 +5,10 @@
 Each sample is a fresh interpreter that imports the handler from the built zip (sources only,
 compiled at import, as on Lambda) and makes one authorization against a loopback identity
 server: the time from before the import to the answer, measured inside the child. The secret
-stores are a moto server on 127.0.0.1 reached through AWS_ENDPOINT_URL. Rounds interleave the
+stores are a moto server on 127.0.0.1 reached through AWS_ENDPOINT_URL. The rows "over TLS"
+reach the identity server and the stores over https (a TLS front before moto), trusting a CA
+of the benchmark's through SSL_CERT_FILE: each child makes its two TLS handshakes, as a cold
+start on Lambda does. Rounds interleave the
 variants (in a rotating order) and the table prints medians and ratios to the plain variable.
 
 ``extension`` stands for AWS's Parameters and Secrets Lambda Extension as seen from the
@@ -20,9 +23,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import ssl
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +37,7 @@ sys.path[:0] = [str(REPO)]
 
 import boto3  # noqa: E402
 
+from tests.support import tls_servers  # noqa: E402
 from tests.support.http_server import LoopbackServer, QuietHandler  # noqa: E402
 from tests.support.jwts import make_jwt  # noqa: E402
 from tests.support.moto_server import running_moto_server  # noqa: E402
@@ -41,6 +47,7 @@ SECRET_NAME = "bench/introspection-client"
 PARAMETER_NAME = "/bench/introspection-client-secret"
 SESSION_TOKEN = "bench-session-token"
 JWT = make_jwt({"sub": "alice", "scope": "read", "exp": 4_102_444_800})
+TLS = ", over TLS"
 METHOD_ARN = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/live/GET/orders"
 
 CHILD = """
@@ -112,12 +119,17 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--sdk-zip", type=Path, help="a zip that reads the secret with boto3")
     args = parser.parse_args()
+    load = os.getloadavg()
 
     with (
+        tempfile.TemporaryDirectory() as trust_dir,
         LoopbackServer(_Identity) as identity,
+        tls_servers.HttpsServer(_Identity) as secure_identity,
         LoopbackServer(_Extension) as extension,
         running_moto_server() as moto,
+        tls_servers.TlsFront(int(moto.rsplit(":", 1)[1])) as secure_moto,
     ):
+        trusted = tls_servers.trust(Path(trust_dir))
         aws = {
             "AWS_ACCESS_KEY_ID": "bench",
             "AWS_SECRET_ACCESS_KEY": "bench",
@@ -142,6 +154,25 @@ def main() -> None:
             "SSM (SigV4)": (ZIP, {**base, "CLIENT_SECRET_PARAMETER": PARAMETER_NAME}, None),
             "extension (loopback GET)": (ZIP, base, extension.port),
         }
+        # The same over TLS: the identity server and the secret stores behind https, trusted
+        # through SSL_CERT_FILE (the function's own default context, as on Lambda).
+        tls = {
+            **base,
+            "INTROSPECTION_ENDPOINT": f"{secure_identity.url}/oauth/v2/oauth-introspect",
+            "AWS_ENDPOINT_URL": secure_moto.url,
+            "SSL_CERT_FILE": trusted,
+        }
+        variants[f"plain CLIENT_SECRET{TLS}"] = (ZIP, {**tls, "CLIENT_SECRET": SECRET}, None)
+        variants[f"Secrets Manager (SigV4){TLS}"] = (
+            ZIP,
+            {**tls, "CLIENT_SECRET_ARN": SECRET_NAME},
+            None,
+        )
+        variants[f"SSM (SigV4){TLS}"] = (
+            ZIP,
+            {**tls, "CLIENT_SECRET_PARAMETER": PARAMETER_NAME},
+            None,
+        )
         if args.sdk_zip:
             sdk = args.sdk_zip.resolve()
             by_arn = {**base, "CLIENT_SECRET_ARN": SECRET_NAME}
@@ -155,23 +186,28 @@ def main() -> None:
             for name in names[shift:] + names[:shift]:
                 zip_path, environ, port = variants[name]
                 samples[name].append(_child_ms(zip_path, environ, port))
-    _report(samples, args.rounds)
+    _report(samples, args.rounds, load)
 
 
-def _report(samples: dict[str, list[float]], rounds: int) -> None:
+def _report(samples: dict[str, list[float]], rounds: int, load: tuple[float, ...]) -> None:
     plain = statistics.median(samples["plain CLIENT_SECRET"])
+    plain_tls = statistics.median(samples[f"plain CLIENT_SECRET{TLS}"])
     print(f"Cold start (import from the zip + one authorization), medians of {rounds} rounds:\n")
-    print("| secret from | median | min..max | ratio to plain | target | met |")
+    print("| secret from | median | min..max | ratio to plain (same transport) | target | met |")
     print("|---|---|---|---|---|---|")
     for name, values in samples.items():
         median = statistics.median(values)
-        ratio = median / plain
+        ratio = median / (plain_tls if name.endswith(TLS) else plain)
         target: Any = "<= 1.15x" if "SigV4" in name else "-"
         met = ("yes" if ratio <= 1.15 else "NO") if target != "-" else "-"
         print(
             f"| {name} | {median:.1f} ms | {min(values):.1f}..{max(values):.1f} ms "
             f"| {ratio:.2f}x | {target} | {met} |"
         )
+    loads = " ".join(f"{value:.2f}" for value in load)
+    now = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(f"\nPython {sys.version.split()[0]}, {ssl.OPENSSL_VERSION}; load average {loads} before,")
+    print(f"{now} after")
 
 
 if __name__ == "__main__":

@@ -51,7 +51,23 @@ def test_one_warm_container_served_every_invocation(stack: Stack) -> None:
 @pytest.mark.parametrize("scenario", PEER_SCENARIOS, ids=lambda s: s.name)
 def test_oidc_provider_scenario(peer: Stack, scenario: Scenario) -> None:
     # GIVEN the deployed authorizer pointed at oidc-provider in rfc9701 mode
+    # THEN every call got its status, asked oidc-provider as often as expected, and the
+    # upstream's RS256 JWT verifies against oidc-provider's keys
     checks.assert_behaved(scenario, peer)
+
+
+def test_the_peer_gateways_lambda_logs_hold_no_token_and_count_every_invocation(
+    peer: Stack,
+) -> None:
+    # GIVEN every oidc-provider scenario run through the peer gateway's own container (after
+    # them in this module)
+    # WHEN its Lambda's logs are read
+    # THEN no token oidc-provider issued, no client secret and no JWT is in them ...
+    checks.assert_logs_hold_no_token_jwt_or_secret(peer)
+    # ... and there is one valid EMF line per invocation, Allow and 401 among them
+    counts = checks.assert_metrics_count_every_invocation(peer)
+    assert counts["allow"] > 0
+    assert counts["unauthorized"] > 0
 
 
 def send(stack: Stack, method: str, path: str, lines: list[tuple[str, str]]) -> Sent:

@@ -51,3 +51,37 @@ def verify_hs256(token: str, key: bytes) -> dict[str, Any]:
         msg = "JWT signature does not verify"
         raise ValueError(msg)
     return jwt_claims(token)
+
+
+def verify_rs256(token: str, keys: list[dict[str, Any]]) -> dict[str, Any]:
+    """Verify an RS256 compact JWS with the JWK of its ``kid`` (a JWKS's ``keys``), the way an
+    upstream API verifies the identity server's JWTs; return the claims."""
+    from cryptography.exceptions import InvalidSignature  # noqa: PLC0415
+    from cryptography.hazmat.primitives import hashes  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa  # noqa: PLC0415
+
+    signing_input, _, signature = token.rpartition(".")
+    header = json.loads(b64url_decode(token.split(".")[0]))
+    if header.get("alg") != "RS256":
+        msg = f"JWT alg is {header.get('alg')!r}, not RS256"
+        raise ValueError(msg)
+    matching = [key for key in keys if key.get("kid") == header.get("kid") and key["kty"] == "RSA"]
+    if len(matching) != 1:
+        msg = f"no single RSA key {header.get('kid')!r} in the JWKS"
+        raise ValueError(msg)
+    [key] = matching
+    public_key = rsa.RSAPublicNumbers(
+        int.from_bytes(b64url_decode(key["e"]), "big"),
+        int.from_bytes(b64url_decode(key["n"]), "big"),
+    ).public_key()
+    try:
+        public_key.verify(
+            b64url_decode(signature),
+            signing_input.encode("ascii"),
+            padding.PKCS1v15(),
+            hashes.SHA256(),
+        )
+    except InvalidSignature:
+        msg = "JWT signature does not verify"
+        raise ValueError(msg) from None
+    return jwt_claims(token)

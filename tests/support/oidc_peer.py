@@ -57,6 +57,15 @@ class OidcPeer:
     def revocation_endpoint(self) -> str:
         return f"{self.issuer}/token/revocation"
 
+    @property
+    def jwks_uri(self) -> str:
+        return f"{self.issuer}/jwks"
+
+    @property
+    def introspections_url(self) -> str:
+        """GET: ``{"introspections": N}``, the introspection POSTs so far (server.mjs)."""
+        return f"{self.issuer}/test/introspections"
+
 
 def unavailable_reason() -> str | None:
     """Why the peer cannot start here, or None."""

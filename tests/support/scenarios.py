@@ -245,21 +245,28 @@ def revoked_after_cache_expiry(stack: Stack) -> list[Call]:
 
 
 def peer_valid_token(stack: Stack) -> list[Call]:
+    # The upstream's JWT is verified against oidc-provider's JWKS (Stack.call, PeerIdentity).
     token = stack.identity.token("orders:read")
     call = stack.call("GET", "/orders", f"Bearer {token}", "Bearer <oidc-provider token>", 200)
     call.expect("active=true" in call.seen_by_upstream, "token_introspection.active is not true")
-    return [_phantom_token_reached_upstream(call, token, "orders:read")]
+    again = stack.call("GET", "/orders", f"Bearer {token}", "same token", 200)
+    return [
+        _phantom_token_reached_upstream(_introspected_once(call), token, "orders:read"),
+        _from_gateway_cache(again),
+    ]
 
 
 def peer_revoked_token(stack: Stack) -> list[Call]:
     token = stack.identity.token("orders:read")
     stack.identity.revoke(token)
-    return [stack.call("GET", "/orders", f"Bearer {token}", "Bearer <revoked>", 401)]
+    call = stack.call("GET", "/orders", f"Bearer {token}", "Bearer <revoked>", 401)
+    return [_denied(_introspected_once(call))]
 
 
 def peer_unknown_token(stack: Stack) -> list[Call]:
     token = secrets.token_urlsafe(32)
-    return [stack.call("GET", "/orders", f"Bearer {token}", "Bearer <unknown>", 401)]
+    call = stack.call("GET", "/orders", f"Bearer {token}", "Bearer <unknown>", 401)
+    return [_denied(_introspected_once(call))]
 
 
 CURITY_SCENARIOS = (

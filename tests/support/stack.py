@@ -43,7 +43,7 @@ from tests.support import terraform
 from tests.support.fake_curity import FakeCurity
 from tests.support.gateway import Gateway, aws_client
 from tests.support.http_gateway import HttpGateway
-from tests.support.jwts import jwt_claims, verify_hs256
+from tests.support.jwts import jwt_claims, verify_hs256, verify_rs256
 from tests.support.moto_server import running_moto_server
 from tests.support.oidc_peer import running_oidc_provider
 from tests.support.upstream import UpstreamEcho
@@ -115,6 +115,10 @@ class OAuthIdentity:
         # oidc-provider's RFC 9701 JWT carries the token's claims under token_introspection.
         return jwt_claims(jwt)
 
+    def sensitive_values(self) -> list[str]:
+        """The tokens and secrets no log may hold (none known for a plain OAuth server)."""
+        return []
+
 
 @dataclass
 class CurityIdentity(OAuthIdentity):
@@ -127,6 +131,38 @@ class CurityIdentity(OAuthIdentity):
 
     def claims(self, jwt: str) -> dict[str, Any]:
         return verify_hs256(jwt, self.server.signing_key)  # what the API would do
+
+    def sensitive_values(self) -> list[str]:
+        return self.server.sensitive_values()
+
+
+@dataclass
+class PeerIdentity(OAuthIdentity):
+    """oidc-provider: introspections counted by its server script, RS256 JWTs checked against
+    its JWKS as the API would, and every token it issued here remembered for the log checks."""
+
+    jwks_uri: str
+    introspections_url: str
+    secrets: tuple[str, ...] = ()
+    issued: list[str] = field(default_factory=list)
+
+    def token(self, scope: str | None = None) -> str:
+        token = super().token(scope)
+        self.issued.append(token)
+        return token
+
+    def introspections(self) -> int | None:
+        response = requests.get(self.introspections_url, timeout=_HTTP_TIMEOUT_SECONDS)
+        response.raise_for_status()
+        count: int = response.json()["introspections"]
+        return count
+
+    def claims(self, jwt: str) -> dict[str, Any]:
+        keys = requests.get(self.jwks_uri, timeout=_HTTP_TIMEOUT_SECONDS).json()["keys"]
+        return verify_rs256(jwt, keys)
+
+    def sensitive_values(self) -> list[str]:
+        return [*self.issued, *self.secrets]
 
 
 @dataclass
@@ -459,12 +495,15 @@ def peer_stack(stack: Stack) -> Iterator[Stack]:
         cleanup.enter_context(gateway)
         yield Stack(
             gateway=gateway,
-            identity=OAuthIdentity(
+            identity=PeerIdentity(
                 "oidc-provider",
                 peer.token_endpoint,
                 peer.revocation_endpoint,
                 API_CLIENT_ID,
                 api_secret,
+                jwks_uri=peer.jwks_uri,
+                introspections_url=peer.introspections_url,
+                secrets=(api_secret, introspection_secret),
             ),
             upstream=stack.upstream,
             aws_endpoint_url=stack.aws_endpoint_url,

@@ -4,6 +4,8 @@
 //
 // Input (environment): OIDC_PEER_CLIENTS, a JSON array of client metadata objects.
 // Output (stdout): one JSON line {"issuer": "...", "port": N} once it accepts connections.
+// GET /test/introspections answers {"introspections": N}: the POSTs to the introspection
+// endpoint so far (oidc-provider keeps no such count). Its keys are at /jwks.
 // It binds 127.0.0.1 on a free port and exits on SIGTERM/SIGINT or when stdin closes.
 import { createServer } from 'node:http';
 import { generateKeyPairSync } from 'node:crypto';
@@ -37,7 +39,18 @@ server.listen(0, '127.0.0.1', () => {
     ttl: { ClientCredentials: 600 },
     cookies: { keys: ['e2e-only-cookie-key'] },
   });
-  server.on('request', provider.callback());
+  let introspections = 0;
+  const callback = provider.callback();
+  server.on('request', (request, response) => {
+    const path = request.url.split('?')[0];
+    if (request.method === 'GET' && path === '/test/introspections') {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ introspections }));
+      return;
+    }
+    if (request.method === 'POST' && path === '/token/introspection') introspections += 1;
+    callback(request, response);
+  });
   process.stdout.write(`${JSON.stringify({ issuer, port })}\n`);
 });
 

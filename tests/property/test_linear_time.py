@@ -1,7 +1,8 @@
 """Every regular expression the Lambda applies runs in linear time, whatever it is given.
 
-The identity server's bytes (status line, header lines, media types, chunk sizes), an AWS error
-code, and the configuration (route keys, the metrics namespace, the region) all meet a pattern.
+The identity server's bytes (status line, header lines, media types, chunk sizes, a JWS
+header's alg), an AWS error code, and the configuration (route keys, the metrics namespace, the
+region) all meet a pattern.
 One that backtracks exponentially holds the CPU past any deadline: a Lambda stuck in a regex
 cannot be saved by the decision's deadline. Each audited pattern is timed on inputs made to
 make it backtrack, at an eighth of the header cap and at the cap itself.
@@ -26,7 +27,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from phantom_token import aws_client, config, introspection
+from phantom_token import aws_client, config, introspection, jwt_claims
 from phantom_token.errors import IntrospectionError
 from phantom_token.introspection import (
     MAX_HEAD_BYTES,
@@ -109,6 +110,12 @@ AUDITED: dict[str, tuple[re.Pattern[Any] | None, Callable[[Any], object], list[A
             pump("application/jwt", ';x="\\";', "x"),
             pump("application/jwt; x=", '"', ""),
         ],
+    ),
+    # Applied to a JWS header's alg only once it is at most 32 characters: timed unbounded.
+    "jwt_claims._ALG": (
+        jwt_claims._ALG,
+        fullmatch(jwt_claims._ALG),
+        [pump("a", "-a", "-"), pump("A", "0", "!"), pump("a", "-0a", "--"), pump("", "a-", "")],
     ),
     "config._RESOURCE_PATH": (
         config._RESOURCE_PATH,

@@ -36,6 +36,16 @@ locals {
     ))
   )
 
+  # A route key whose last segment is not its resource's path_part names another path. A new
+  # resource's path is known only after apply (the method's precondition checks it then), but
+  # its path_part is configuration: a misspelt key ("GET /order" on path_part "orders") fails
+  # at plan.
+  route_path_part_mismatches = [
+    for key, route in var.routes :
+    "routes[${jsonencode(key)}] ends in ${jsonencode(reverse(split("/", local._route_paths[key]))[0])}, its resource's path_part is ${jsonencode(route.resource.path_part)}"
+    if var.rest_api != null && try(route.resource.path_part != null && route.resource.path_part != reverse(split("/", local._route_paths[key]))[0], false)
+  ]
+
   # "GET /orders/{id}" -> method GET, path /orders/{id}, path parameters ["id"] ("{proxy+}" gives "proxy").
   _route_paths = { for key in keys(var.routes) : key => key == "$default" ? "" : split(" ", key)[1] }
   _route_path_parameters = {

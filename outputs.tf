@@ -46,6 +46,11 @@ output "authorizer_context_key" {
   }
 
   precondition {
+    condition     = length(local.route_path_part_mismatches) == 0
+    error_message = "A route key must name its resource's path: ${join("; ", local.route_path_part_mismatches)}."
+  }
+
+  precondition {
     condition     = !(local.unlisted_routes == "deny" && length(local.route_scopes) == 0)
     error_message = "scopes.unlisted_routes = \"deny\" with no route in routes or scopes.routes would deny every request: list the routes (scopes.routes, [] for a route with no scope of its own), or leave unlisted_routes unset."
   }

@@ -223,7 +223,8 @@ def test_shared_function_example_applies_reads_back_and_destroys(
 def test_a_route_on_another_new_resource_stops_before_its_method_exists(
     tmp_path: Path, tf_env: dict[str, str], terraform_bin: str
 ) -> None:
-    # GIVEN "GET /orders" wired to a new /admin resource: its path is unknown at plan
+    # GIVEN "GET /orders" wired to a new /admin/orders resource: its path is unknown at plan
+    # (its path_part, "orders", is the key's last segment, so the plan cannot tell)
     workdir = copy_module_tree("tests/terraform/fixtures/route-on-new-wrong-resource", tmp_path)
     terraform = TerraformWorkdir(workdir, tf_env, terraform_bin)
     terraform.init()
@@ -236,9 +237,11 @@ def test_a_route_on_another_new_resource_stops_before_its_method_exists(
             with pytest.raises(TerraformError) as refused:
                 terraform.apply()
             message = " ".join(str(refused.value).split())
-            assert "The method GET /orders would be created on the resource /admin" in message
-            # AND no method was created on /admin: the Lambda's "GET /orders" scopes would never
-            # apply to it
+            assert (
+                "The method GET /orders would be created on the resource /admin/orders" in message
+            )
+            # AND no method was created on /admin/orders: the Lambda's "GET /orders" scopes
+            # would never apply to it
             apigateway = _client("apigateway", endpoint_url)
             (api,) = apigateway.get_rest_apis()["items"]
             methods = {

@@ -177,6 +177,8 @@ PRECONDITIONS = {
     '"integration.request.header.X-Tenant"] (REST syntax;',
     "http_api_rest_identity_sources": "Not for an HTTP API: authorizer.identity_sources (the HTTP "
     "API cache key is computed",
+    "route_key_misspelt_for_a_new_resource": "A route key must name its resource's path: "
+    'routes["GET /order"] ends in "order", its resource\'s path_part is "orders".',
     "unlisted_routes_deny_without_routes": 'scopes.unlisted_routes = "deny" with no route in '
     "routes or scopes.routes would deny every request",
     "rest_api_default_route_scopes": "$default is the catch-all route of HTTP APIs; a REST API has "

@@ -276,6 +276,14 @@ def _check_http_api(endpoint_url: str, outputs: dict[str, Any]) -> None:
         for integration in apigatewayv2.get_integrations(ApiId=api_id)["Items"]
     }
     routes = {route["RouteKey"]: route for route in apigatewayv2.get_routes(ApiId=api_id)["Items"]}
+    # The module's catch-all: behind the authorizer, with no integration.
+    catch_all = routes.pop("$default")
+    assert (catch_all["AuthorizationType"], catch_all["AuthorizerId"]) == (
+        "CUSTOM",
+        outputs["authorizer_id"],
+    )
+    assert not catch_all.get("Target")
+    assert sorted(outputs["protected_route_keys"]) == sorted([*routes, "$default"])
     assert set(routes) == {"GET /orders", "POST /orders", "GET /profile"}
     for key, route in routes.items():
         assert route["AuthorizationType"] == "CUSTOM", key

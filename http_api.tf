@@ -47,7 +47,7 @@ locals {
     for key, route in var.routes : key => concat(
       contains(try(keys(route), []), "resource") ? ["routes[${jsonencode(key)}].resource (HTTP API routes have no resource)"] : [],
       contains(try(keys(route), []), "request_parameters") ? ["routes[${jsonencode(key)}].request_parameters (method request parameters are REST API only)"] : [],
-      try(route.integration.type, "HTTP_PROXY") != "HTTP_PROXY" ? ["routes[${jsonencode(key)}].integration.type = ${jsonencode(route.integration.type)} (HTTP API integrations here are HTTP_PROXY)"] : [],
+      !contains(["HTTP_PROXY", "AWS_PROXY"], try(route.integration.type, "HTTP_PROXY")) ? ["routes[${jsonencode(key)}].integration.type = ${jsonencode(route.integration.type)} (HTTP API integrations here are HTTP_PROXY, or AWS_PROXY for a Lambda function)"] : [],
       [
         for name in try(keys(route.integration.request_parameters), []) :
         "routes[${jsonencode(key)}].integration.request_parameters[${jsonencode(name)}] (REST syntax; HTTP APIs take append|overwrite|remove:header.<name>, ...:querystring.<name>, overwrite:path)"
@@ -91,14 +91,16 @@ module "http_api_routes" {
   source   = "./modules/http-api-route"
   for_each = local.http_api_routes
 
-  api_id     = var.http_api.id
-  route_key  = each.key
-  jwt_header = local.http_api_jwt_header
+  api_id        = var.http_api.id
+  execution_arn = var.http_api.execution_arn
+  route_key     = each.key
+  jwt_header    = local.http_api_jwt_header
   integration = {
     connection_id        = try(each.value.integration.connection_id, null)
     http_method          = try(each.value.integration.http_method, null)
     request_parameters   = try(each.value.integration.request_parameters, null)
     timeout_milliseconds = try(each.value.integration.timeout_milliseconds, null)
+    type                 = try(each.value.integration.type, null)
     uri                  = each.value.integration.uri
   }
   authorizer = {

@@ -61,9 +61,11 @@ locals {
       http_method   = split(" ", key)[0]
       resource_id   = try(route.resource.id, null)
       resource_path = try(route.resource.path, null)
+      # A Lambda proxy integration maps nothing: the function gets the path parameters (and
+      # the JWT) in its event.
       integration = merge(route.integration, {
         request_parameters = merge(
-          { for name in local._route_path_parameters[key] : "integration.request.path.${name}" => "method.request.path.${name}" },
+          { for name in local._route_path_parameters[key] : "integration.request.path.${name}" => "method.request.path.${name}" if try(route.integration.type, null) != "AWS_PROXY" },
           try(route.integration.request_parameters, {}),
         )
       })
@@ -136,6 +138,10 @@ module "routes" {
   http_method        = each.value.http_method
   integration        = each.value.integration
   request_parameters = each.value.request_parameters
+  lambda_permission = {
+    execution_arn = var.rest_api.execution_arn
+    resource_path = local._route_paths[each.key]
+  }
   # A route whose key names another path than its resource would protect the wrong method.
   # (A resource without a path is refused by the root's own check, which names the route.)
   path_check = each.value.resource_path == null ? null : {

@@ -431,7 +431,7 @@ variable "rest_api" {
 }
 
 variable "routes" {
-  description = "Methods this module creates behind the authorizer, keyed \"METHOD /path\" (METHOD GET, POST, PUT, PATCH, DELETE, HEAD or ANY; the path exactly as API Gateway holds it: `/orders/{id}`, a final `{proxy+}`, no trailing slash), or `$default` (HTTP APIs: the catch-all, forwarded with its own scopes). `resource` (REST API only, required there; refused with `http_api`): the API Gateway resource of that path (`aws_api_gateway_resource.<name>`, or `{ id, path }`); its path must equal the key's. `scopes` (required: `[]` means nothing beyond `scopes.required`): what the route needs. `integration`: the HTTP backend (`uri`, `type` HTTP_PROXY or HTTP, `http_method`, `request_parameters`, `timeout_milliseconds`, `connection_id`); plain `http://` only to loopback or through a VPC link; path parameters are mapped for you. With `http_api`: an HTTP_PROXY integration (no `type = \"HTTP\"`), `request_parameters` in HTTP API syntax (`append|overwrite|remove:header.<name>`), `timeout_milliseconds` up to 30000, `uri` may name the route's path variables (`https://backend/orders/{id}`). `request_parameters`: extra method request parameters (REST API only). Unknown attributes are rejected."
+  description = "Methods this module creates behind the authorizer, keyed \"METHOD /path\" (METHOD GET, POST, PUT, PATCH, DELETE, HEAD or ANY; the path exactly as API Gateway holds it: `/orders/{id}`, a final `{proxy+}`, no trailing slash), or `$default` (HTTP APIs: the catch-all, forwarded with its own scopes). `resource` (REST API only, required there; refused with `http_api`): the API Gateway resource of that path (`aws_api_gateway_resource.<name>`, or `{ id, path }`); its path must equal the key's. `scopes` (required: `[]` means nothing beyond `scopes.required`): what the route needs. `integration`: the HTTP backend (`uri`, `type` HTTP_PROXY or HTTP, `http_method`, `request_parameters`, `timeout_milliseconds`, `connection_id`); plain `http://` only to loopback or through a VPC link; path parameters are mapped for you. A Lambda backend (REST and HTTP APIs): `type = \"AWS_PROXY\"`, `uri` the function's `invoke_arn` (and `timeout_milliseconds`, nothing else); the module grants API Gateway the permission to invoke it from this route, and the function reads \"Bearer <jwt>\" from its event (`requestContext.authorizer.Authorization`, on an HTTP API `requestContext.authorizer.lambda.Authorization`). With `http_api`: an HTTP_PROXY integration (no `type = \"HTTP\"`), `request_parameters` in HTTP API syntax (`append|overwrite|remove:header.<name>`), `timeout_milliseconds` up to 30000, `uri` may name the route's path variables (`https://backend/orders/{id}`). `request_parameters`: extra method request parameters (REST API only). Unknown attributes are rejected."
   type        = any
   default     = {}
   nullable    = false
@@ -465,9 +465,29 @@ variable "routes" {
   validation {
     condition = alltrue([
       for key, route in var.routes :
-      can(keys(route.integration)) && length(setsubtract(try(keys(route.integration), []), ["connection_id", "http_method", "request_parameters", "timeout_milliseconds", "type", "uri"])) == 0 && can(regex("^https?://[^\\s]+$", route.integration.uri))
+      can(keys(route.integration)) && length(setsubtract(try(keys(route.integration), []), ["connection_id", "http_method", "request_parameters", "timeout_milliseconds", "type", "uri"])) == 0 && (try(route.integration.type, null) == "AWS_PROXY" || can(regex("^https?://[^\\s]+$", route.integration.uri)))
     ])
-    error_message = "Every route needs integration = { uri = \"https://...\" } with only the attributes connection_id, http_method, request_parameters, timeout_milliseconds, type, uri. Wrong: ${join(", ", [for key, route in var.routes : "routes[${jsonencode(key)}].integration" if !(can(keys(route.integration)) && length(setsubtract(try(keys(route.integration), []), ["connection_id", "http_method", "request_parameters", "timeout_milliseconds", "type", "uri"])) == 0 && can(regex("^https?://[^\\s]+$", route.integration.uri)))])}."
+    error_message = "Every route needs integration = { uri = \"https://...\" } with only the attributes connection_id, http_method, request_parameters, timeout_milliseconds, type, uri. Wrong: ${join(", ", [for key, route in var.routes : "routes[${jsonencode(key)}].integration" if !(can(keys(route.integration)) && length(setsubtract(try(keys(route.integration), []), ["connection_id", "http_method", "request_parameters", "timeout_milliseconds", "type", "uri"])) == 0 && (try(route.integration.type, null) == "AWS_PROXY" || can(regex("^https?://[^\\s]+$", route.integration.uri))))])}."
+  }
+
+  validation {
+    # A Lambda backend: the function's invoke ARN, from which the module takes the function's
+    # ARN for its permission. Anything else (an https URL, a function ARN, an S3 ARN) is named.
+    condition = alltrue([
+      for key, route in var.routes :
+      try(route.integration.type, null) != "AWS_PROXY" || can(regex("^arn:aws[a-z-]*:apigateway:[a-z0-9-]+:lambda:path/2015-03-31/functions/arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]+)?/invocations$", route.integration.uri))
+    ])
+    error_message = "An AWS_PROXY integration's uri must be the invoke ARN of a Lambda function (aws_lambda_function.<name>.invoke_arn: arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<function ARN>/invocations). Wrong: ${join(", ", [for key, route in var.routes : "routes[${jsonencode(key)}].integration.uri" if !(try(route.integration.type, null) != "AWS_PROXY" || can(regex("^arn:aws[a-z-]*:apigateway:[a-z0-9-]+:lambda:path/2015-03-31/functions/arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]+)?/invocations$", route.integration.uri)))])}."
+  }
+
+  validation {
+    # API Gateway invokes a function with POST, never over a VPC link, and hands it the whole
+    # request (the JWT included) in its event: nothing to set or to map.
+    condition = alltrue([
+      for key, route in var.routes :
+      try(route.integration.type, null) != "AWS_PROXY" || length(setintersection(try(keys(route.integration), []), ["connection_id", "http_method", "request_parameters"])) == 0
+    ])
+    error_message = "An AWS_PROXY (Lambda) integration takes uri and timeout_milliseconds only: the function is invoked with POST, over no VPC link, with the request and the JWT in its event. Not for a Lambda: ${join(", ", flatten([for key, route in var.routes : [for name in sort(setintersection(try(keys(route.integration), []), ["connection_id", "http_method", "request_parameters"])) : "routes[${jsonencode(key)}].integration.${name}"] if try(route.integration.type, null) == "AWS_PROXY"]))}."
   }
 
   validation {

@@ -1,5 +1,5 @@
 output "integration_id" {
-  description = "ID of the route's HTTP_PROXY integration."
+  description = "ID of the route's integration (HTTP_PROXY or AWS_PROXY)."
   value       = aws_apigatewayv2_integration.this.id
 }
 

@@ -18,20 +18,36 @@ variable "authorizer" {
   }
 }
 
+variable "execution_arn" {
+  description = "The HTTP API's `execution_arn`: required with an `AWS_PROXY` integration, whose function's permission is scoped to `<execution_arn>/*/<METHOD><path>` (or `/*/$default`)."
+  type        = string
+  default     = null
+}
+
 variable "integration" {
-  description = "The HTTP backend, proxied (`HTTP_PROXY`, payload format 1.0). `uri`: an https URL (a path parameter such as `{id}` of the route may appear in it), or with `connection_id` (a VPC link id) the ARN of a load balancer listener or Cloud Map service. `http_method` defaults to the route's (ANY for `$default`). `request_parameters`: HTTP API parameter mappings (`append|overwrite|remove:header.<name>`, `...:querystring.<name>`, `overwrite:path`), merged with the mapping that forwards the JWT, which cannot be overridden. `timeout_milliseconds`: 50-30000."
+  description = "The backend, proxied. `type`: `HTTP_PROXY` (the default, payload format 1.0) or `AWS_PROXY` (a Lambda function, payload format 2.0: `uri` is its `invoke_arn`; the function reads the JWT from its event, `requestContext.authorizer.lambda.<context_key>`; needs `execution_arn`; `http_method`, `request_parameters` and `connection_id` do not apply). `uri`: an https URL (a path parameter such as `{id}` of the route may appear in it), or with `connection_id` (a VPC link id) the ARN of a load balancer listener or Cloud Map service. `http_method` defaults to the route's (ANY for `$default`). `request_parameters`: HTTP API parameter mappings (`append|overwrite|remove:header.<name>`, `...:querystring.<name>`, `overwrite:path`), merged with the mapping that forwards the JWT, which cannot be overridden. `timeout_milliseconds`: 50-30000."
   type = object({
     connection_id        = optional(string)
     http_method          = optional(string)
     request_parameters   = optional(map(string), {})
     timeout_milliseconds = optional(number, 30000)
+    type                 = optional(string, "HTTP_PROXY")
     uri                  = string
   })
   nullable = false
 
   validation {
-    condition     = can(regex("^https?://[^\\s]+$", var.integration.uri)) || (var.integration.connection_id != null && can(regex("^arn:aws[a-z-]*:(elasticloadbalancing|servicediscovery):", var.integration.uri)))
-    error_message = "integration.uri must be an http:// or https:// URL, or with integration.connection_id the ARN of a load balancer listener or Cloud Map service."
+    condition     = contains(["AWS_PROXY", "HTTP_PROXY"], var.integration.type)
+    error_message = "integration.type must be \"HTTP_PROXY\" or \"AWS_PROXY\"."
+  }
+
+  validation {
+    condition = (
+      var.integration.type == "AWS_PROXY"
+      ? can(regex("^arn:aws[a-z-]*:apigateway:[a-z0-9-]+:lambda:path/2015-03-31/functions/arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]+)?/invocations$", var.integration.uri))
+      : can(regex("^https?://[^\\s]+$", var.integration.uri)) || (var.integration.connection_id != null && can(regex("^arn:aws[a-z-]*:(elasticloadbalancing|servicediscovery):", var.integration.uri)))
+    )
+    error_message = "integration.uri must be an http:// or https:// URL, with integration.connection_id the ARN of a load balancer listener or Cloud Map service, or with type = \"AWS_PROXY\" a Lambda function's invoke ARN (aws_lambda_function.<name>.invoke_arn)."
   }
 
   validation {

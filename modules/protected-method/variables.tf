@@ -24,7 +24,7 @@ variable "http_method" {
 }
 
 variable "integration" {
-  description = "The HTTP backend. `type`: `HTTP_PROXY` (request and response passed through) or `HTTP` (responses mapped; a 200 passthrough is created). `http_method` defaults to the method's own (ANY becomes the client's). `request_parameters` are merged with the mapping that forwards the JWT, which cannot be overridden. `connection_id` is a VPC link id (connection type VPC_LINK)."
+  description = "The backend. `type`: `HTTP_PROXY` (request and response passed through), `HTTP` (responses mapped; a 200 passthrough is created) or `AWS_PROXY` (a Lambda function: `uri` is its `invoke_arn`; the function reads the JWT from its event, `requestContext.authorizer.<context_key>`, and gets a permission scoped to this method: see `lambda_permission`). `http_method` defaults to the method's own (ANY becomes the client's). `request_parameters` are merged with the mapping that forwards the JWT, which cannot be overridden. `connection_id` is a VPC link id (connection type VPC_LINK). `http_method`, `request_parameters` and `connection_id` do not apply to `AWS_PROXY`."
   type = object({
     connection_id        = optional(string)
     http_method          = optional(string)
@@ -36,13 +36,17 @@ variable "integration" {
   nullable = false
 
   validation {
-    condition     = contains(["HTTP", "HTTP_PROXY"], var.integration.type)
-    error_message = "integration.type must be \"HTTP\" or \"HTTP_PROXY\"."
+    condition     = contains(["AWS_PROXY", "HTTP", "HTTP_PROXY"], var.integration.type)
+    error_message = "integration.type must be \"HTTP\", \"HTTP_PROXY\" or \"AWS_PROXY\"."
   }
 
   validation {
-    condition     = can(regex("^https?://[^\\s]+$", var.integration.uri))
-    error_message = "integration.uri must be an http:// or https:// URL."
+    condition = (
+      var.integration.type == "AWS_PROXY"
+      ? can(regex("^arn:aws[a-z-]*:apigateway:[a-z0-9-]+:lambda:path/2015-03-31/functions/arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]+)?/invocations$", var.integration.uri))
+      : can(regex("^https?://[^\\s]+$", var.integration.uri))
+    )
+    error_message = "integration.uri must be an http:// or https:// URL, or with type = \"AWS_PROXY\" a Lambda function's invoke ARN (aws_lambda_function.<name>.invoke_arn)."
   }
 
   validation {
@@ -54,6 +58,15 @@ variable "integration" {
     condition     = var.integration.timeout_milliseconds >= 50 && var.integration.timeout_milliseconds <= 29000
     error_message = "integration.timeout_milliseconds must be 50-29000."
   }
+}
+
+variable "lambda_permission" {
+  description = "With an `AWS_PROXY` integration (required then): the REST API's `execution_arn` and this method's `resource_path` (`/orders/{id}`), from which the function's permission takes its source ARN, `<execution_arn>/*/<METHOD>/<path>` (path parameters as `*`)."
+  type = object({
+    execution_arn = string
+    resource_path = string
+  })
+  default = null
 }
 
 variable "path_check" {

@@ -146,6 +146,19 @@ ROOT_INPUTS = {
     "aws_apigatewayv2_api).",
     "http_api_quick_create": "http_api.target is set: API Gateway's quick create then makes a "
     "route ($default) with no authorizer, a way around this one.",
+    "lambda_uri_function_arn": "An AWS_PROXY integration's uri must be the invoke ARN of a Lambda "
+    "function (aws_lambda_function.<name>.invoke_arn: arn:aws:apigateway:<region>:lambda:path/"
+    '2015-03-31/functions/<function ARN>/invocations). Wrong: routes["GET /whoami"].integration.'
+    "uri.",
+    "lambda_uri_https_on_http_api": "An AWS_PROXY integration's uri must be the invoke ARN of a "
+    "Lambda function (aws_lambda_function.<name>.invoke_arn: arn:aws:apigateway:<region>:lambda:"
+    'path/2015-03-31/functions/<function ARN>/invocations). Wrong: routes["GET /whoami"].'
+    "integration.uri.",
+    "lambda_with_http_attributes": "An AWS_PROXY (Lambda) integration takes uri and "
+    "timeout_milliseconds only: the function is invoked with POST, over no VPC link, with the "
+    'request and the JWT in its event. Not for a Lambda: routes["GET /whoami"].integration.'
+    'connection_id, routes["GET /whoami"].integration.http_method, routes["GET /whoami"].'
+    "integration.request_parameters.",
 }
 # Calls that break more than one rule, and how many errors each must produce.
 ROOT_ERROR_COUNTS = {
@@ -173,7 +186,8 @@ PRECONDITIONS = {
     "http_api_route_with_rest_attributes": 'Not for an HTTP API: routes["GET /orders"].resource '
     '(HTTP API routes have no resource); routes["POST /orders"].request_parameters (method request '
     'parameters are REST API only); routes["POST /orders"].integration.type = "HTTP" (HTTP API '
-    'integrations here are HTTP_PROXY); routes["POST /orders"].integration.request_parameters['
+    "integrations here are HTTP_PROXY, or AWS_PROXY for a Lambda function); "
+    'routes["POST /orders"].integration.request_parameters['
     '"integration.request.header.X-Tenant"] (REST syntax;',
     "http_api_rest_identity_sources": "Not for an HTTP API: authorizer.identity_sources (the HTTP "
     "API cache key is computed",

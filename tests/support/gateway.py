@@ -35,13 +35,22 @@ with boto3 and serves one stage on 127.0.0.1 the way API Gateway does for Lambda
   ``method.request.header|path|querystring.*``, static ``'value'``), path parameters
   substituted into the integration URI; ``HTTP_PROXY`` forwards the client's headers, query and
   body; ``HTTP`` forwards only the mapped parameters and the body; the response is relayed;
+- ``AWS_PROXY`` (Lambda proxy) integrations: the backend function runs in a warm container of
+  its own (from the zip whose CodeSha256 is the deployed one, see ``backend_zips``) with the
+  proxy event of the developer guide's "Input format of a Lambda function for proxy
+  integration" (``requestContext.authorizer`` is the authorizer's context plus
+  ``principalId``); its answer ("Output format of a Lambda function for proxy integration":
+  ``statusCode``, ``headers``, ``multiValueHeaders``, ``body``, ``isBase64Encoded``) becomes the
+  HTTP response. A function error or a malformed answer -> 502 ``{"message": "Internal server
+  error"}``, a timeout (the integration's) -> 504; the function's resource policy (the
+  ``aws_lambda_permission``) is not checked;
 - gateway responses (UNAUTHORIZED, ACCESS_DENIED, AUTHORIZER_FAILURE, ...) with API Gateway's
   defaults, overridden by the status, ``gatewayresponse.header.*`` static values and a
   static ``application/json`` template stored in moto (``$context.error.message`` and
   ``$context.error.messageString`` are substituted).
 
 Not emulated: stage variables (in URIs and as identity sources), mapping templates (VTL) of
-integrations and method responses, ``AWS``/``AWS_PROXY``/``MOCK`` integrations, request
+integrations and method responses, ``AWS``/``MOCK`` integrations, request
 validators and models, API keys and usage plans, throttling, WAF, resource policies, CORS,
 mutual TLS, custom domains, binary media types, chunked request bodies, more than one
 concurrent container (invocations are serialized on one warm worker), the Lambda's memory
@@ -183,6 +192,8 @@ class ApiConfig:
     authorizers: dict[str, Authorizer]
     functions: dict[str, Function]
     gateway_responses: dict[str, GatewayResponse]
+    # The functions of AWS_PROXY integrations, by ARN (run from backend_zips, not the authorizer's).
+    backend_functions: dict[str, Function] = field(default_factory=dict)
 
 
 def aws_client(service: str, endpoint_url: str, region: str) -> Any:
@@ -203,6 +214,21 @@ def function_arn_from_uri(authorizer_uri: str) -> str:
         msg = f"not a Lambda authorizer URI: {authorizer_uri}"
         raise ValueError(msg)
     return match.group(1)
+
+
+def read_function(lambda_: Any, arn: str) -> Function:
+    """A deployed function's configuration, as the emulated container runs it."""
+    config = lambda_.get_function_configuration(FunctionName=arn)
+    return Function(
+        arn=config["FunctionArn"],
+        name=config["FunctionName"],
+        handler=config["Handler"],
+        runtime=config.get("Runtime", ""),
+        timeout_seconds=int(config.get("Timeout") or 3),
+        memory_mb=int(config.get("MemorySize") or 128),
+        environment=dict((config.get("Environment") or {}).get("Variables") or {}),
+        code_sha256=config.get("CodeSha256", ""),
+    )
 
 
 def _static_value(value: str) -> str | None:
@@ -285,6 +311,13 @@ def load_api_config(endpoint_url: str, rest_api_id: str, stage_name: str, region
             json_template=(raw.get("responseTemplates") or {}).get("application/json"),
         )
 
+    backend_functions: dict[str, Function] = {}
+    for method in methods:
+        if method.integration is not None and method.integration.type == "AWS_PROXY":
+            arn = function_arn_from_uri(method.integration.uri)
+            if arn not in backend_functions:
+                backend_functions[arn] = read_function(lambda_, arn)
+
     account_id = next(iter(functions)).split(":")[4] if functions else "123456789012"
     return ApiConfig(
         api_id=rest_api_id,
@@ -295,6 +328,7 @@ def load_api_config(endpoint_url: str, rest_api_id: str, stage_name: str, region
         authorizers=authorizers,
         functions=functions,
         gateway_responses=responses,
+        backend_functions=backend_functions,
     )
 
 
@@ -702,6 +736,8 @@ class RequestRecord:
     lambda_invocations: int = 0
     cached_policy: bool = False
     event: dict[str, Any] | None = None  # what the Lambda got, when it ran
+    backend_invocations: int = 0  # runs of an AWS_PROXY integration's function
+    backend_event: dict[str, Any] | None = None  # what that function got
 
 
 @dataclass
@@ -732,24 +768,35 @@ class _Response:
 class EmulatedStage(ServedApp):
     """What a REST API stage and an HTTP API stage share: one warm container per deployed
     authorizer function, run from the built zip (whose CodeSha256 must be the deployed one),
-    the functions' log, the authorizer result cache and a record of every request."""
+    one per backend function of an AWS_PROXY integration (run from the one of ``backend_zips``
+    whose CodeSha256 is the deployed one), the functions' logs (the authorizer's and the
+    backends' apart), the authorizer result cache and a record of every request."""
 
-    config: Any  # the API as read back from moto: .functions, .region, .stage
+    config: Any  # the API as read back from moto: .functions, .backend_functions, .region, .stage
 
     def _start(
-        self, handler: type[QuietHandler], lambda_zip: Path, aws_endpoint_url: str, prefix: str
+        self,
+        handler: type[QuietHandler],
+        lambda_zip: Path,
+        aws_endpoint_url: str,
+        prefix: str,
+        backend_zips: tuple[Path, ...] = (),
     ) -> None:
         self.aws_endpoint_url = aws_endpoint_url
         self._work_dir = Path(tempfile.mkdtemp(prefix=prefix))
         self.log_path = self._work_dir / "lambda.log"
         self._log = self.log_path.open("a", encoding="utf-8")
+        self.backend_log_path = self._work_dir / "backends.log"
+        self._backend_log = self.backend_log_path.open("a", encoding="utf-8")
         self.containers: dict[str, WarmContainer] = {}
+        self.backends: dict[str, WarmContainer] = {}
         self._cache: dict[tuple[str, tuple[str, ...]], tuple[float, dict[str, Any]]] = {}
         self._records: dict[str, RequestRecord] = {}
         self._lock = threading.Lock()
         self._server = LoopbackServer(handler, app=self)
         try:
             self._prepare_containers(lambda_zip)
+            self._prepare_backends(backend_zips)
         except BaseException:
             self._cleanup_files()
             raise
@@ -771,6 +818,23 @@ class EmulatedStage(ServedApp):
                 function, code_dir, self.aws_endpoint_url, self.config.region, self._log
             )
 
+    def _prepare_backends(self, backend_zips: tuple[Path, ...]) -> None:
+        zips = {zip_code_sha256(path): path for path in backend_zips}
+        for index, function in enumerate(self.config.backend_functions.values()):
+            source = zips.get(function.code_sha256)
+            if source is None:
+                msg = (
+                    f"backend function {function.name} has CodeSha256 {function.code_sha256}, "
+                    f"which none of the backend zips given has ({len(zips)})"
+                )
+                raise CodeMismatchError(msg)
+            code_dir = self._work_dir / f"backend-{index}"
+            with zipfile.ZipFile(source) as archive:
+                archive.extractall(code_dir)
+            self.backends[function.arn] = WarmContainer(
+                function, code_dir, self.aws_endpoint_url, self.config.region, self._backend_log
+            )
+
     # ----- lifecycle -------------------------------------------------------------------------
 
     @property
@@ -779,12 +843,13 @@ class EmulatedStage(ServedApp):
 
     def stop(self) -> None:
         super().stop()
-        for container in self.containers.values():
+        for container in [*self.containers.values(), *self.backends.values()]:
             container.close()
         self._cleanup_files()
 
     def _cleanup_files(self) -> None:
         self._log.close()
+        self._backend_log.close()
         shutil.rmtree(self._work_dir, ignore_errors=True)
 
     # ----- observation -----------------------------------------------------------------------
@@ -800,6 +865,21 @@ class EmulatedStage(ServedApp):
     def lambda_logs(self) -> str:
         self._log.flush()
         return self.log_path.read_text(encoding="utf-8")
+
+    def backend_logs(self) -> str:
+        self._backend_log.flush()
+        return self.backend_log_path.read_text(encoding="utf-8")
+
+    @property
+    def backend_invocations(self) -> int:
+        return sum(container.invocations for container in self.backends.values())
+
+    def _invoke_backend(
+        self, integration_uri: str, event: dict[str, Any], record: RequestRecord
+    ) -> Invocation:
+        record.backend_invocations += 1
+        record.backend_event = event
+        return self.backends[function_arn_from_uri(integration_uri)].invoke(event)
 
     def flush_cache(self) -> None:
         """What the console's "Flush authorizer cache" does."""
@@ -818,10 +898,13 @@ class Gateway(EmulatedStage):
         lambda_zip: Path,
         region: str = "us-east-1",
         ttl_override_seconds: int | None = None,
+        backend_zips: tuple[Path, ...] = (),
     ):
         self.config = load_api_config(aws_endpoint_url, rest_api_id, stage_name, region)
         self.ttl_override_seconds = ttl_override_seconds
-        self._start(_GatewayHandler, lambda_zip, aws_endpoint_url, "gateway-emulator-")
+        self._start(
+            _GatewayHandler, lambda_zip, aws_endpoint_url, "gateway-emulator-", backend_zips
+        )
 
     # ----- the request path ------------------------------------------------------------------
 
@@ -860,11 +943,48 @@ class Gateway(EmulatedStage):
             except _Rejected as rejected:
                 record.outcome = rejected.outcome
                 return self._error(rejected.response_type, request, record)
+        return self._integrate(
+            method, request, path, path_params, authorizer_context, context, record
+        )
+
+    def _integrate(
+        self,
+        method: Method,
+        request: _Request,
+        path: str,
+        path_params: dict[str, str],
+        authorizer_context: dict[str, Any],
+        context: dict[str, Any],
+        record: RequestRecord,
+    ) -> _Response:
         if method.integration is None:
             return self._error("INTEGRATION_FAILURE", request, record)
+        if method.integration.type == "AWS_PROXY":
+            event = proxy_event(method, request, path, path_params, context, authorizer_context)
+            return self._lambda_proxy(method.integration, event, request, record)
         return self._forward(
             method.integration, request, path_params, authorizer_context, context, record
         )
+
+    def _lambda_proxy(
+        self,
+        integration: Integration,
+        event: dict[str, Any],
+        request: _Request,
+        record: RequestRecord,
+    ) -> _Response:
+        invocation = self._invoke_backend(integration.uri, event, record)
+        if invocation.timed_out:
+            return self._error("INTEGRATION_TIMEOUT", request, record)
+        response = proxy_response(invocation)
+        if response is None:
+            record.outcome = "backend function failed or answered malformed"
+            status, body = 502, b'{"message": "Internal server error"}'
+            headers = [("Content-Type", "application/json")]
+        else:
+            record.outcome = "forwarded"
+            status, headers, body = response
+        return _Response(status, [*headers, ("x-amzn-RequestId", request.request_id)], body)
 
     def _authorize(
         self,
@@ -985,6 +1105,83 @@ class Gateway(EmulatedStage):
         return _Response(
             status, [*headers.items(), ("x-amzn-RequestId", request.request_id)], body.encode()
         )
+
+
+def _event_body(body: bytes) -> tuple[str | None, bool]:
+    """A request body as a proxy event carries it: text, or base64 when it is not UTF-8."""
+    if not body:
+        return None, False
+    try:
+        return body.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return base64.b64encode(body).decode("ascii"), True
+
+
+def proxy_event(
+    method: Method,
+    request: _Request,
+    path: str,
+    path_params: dict[str, str],
+    context: dict[str, Any],
+    authorizer_context: dict[str, Any],
+) -> dict[str, Any]:
+    """The event of a REST API Lambda proxy integration (developer guide, "Set up Lambda proxy
+    integrations in API Gateway", "Input format of a Lambda function for proxy integration").
+    ``requestContext.authorizer`` is the Lambda authorizer's ``context`` plus ``principalId``:
+    the phantom token's JWT is ``requestContext.authorizer.Authorization``; ``headers`` still
+    hold the client's own (opaque) ``Authorization``."""
+    body, encoded = _event_body(request.body)
+    now = time.time()
+    return {
+        "resource": method.resource_path,
+        "path": "/" + path.lstrip("/"),
+        "httpMethod": request.method,
+        "headers": dict(request.headers) or None,
+        "multiValueHeaders": {name: [value] for name, value in request.headers.items()} or None,
+        "queryStringParameters": dict(request.query) or None,
+        "multiValueQueryStringParameters": _multi(request.query) or None,
+        "pathParameters": path_params or None,
+        "stageVariables": None,
+        "requestContext": {
+            **context,
+            "authorizer": dict(authorizer_context) or None,
+            "protocol": "HTTP/1.1",
+            "requestTimeEpoch": int(now * 1000),
+        },
+        "body": body,
+        "isBase64Encoded": encoded,
+    }
+
+
+def proxy_response(invocation: Invocation) -> tuple[int, list[tuple[str, str]], bytes] | None:
+    """A REST API Lambda proxy answer as HTTP (developer guide, "Output format of a Lambda
+    function for proxy integration": ``statusCode``, ``headers``, ``multiValueHeaders``,
+    ``body``, ``isBase64Encoded``), or None when API Gateway answers 502 (a function error, or
+    "Malformed Lambda proxy response")."""
+    result = invocation.result
+    if invocation.error_type is not None or not isinstance(result, dict):
+        return None
+    status = result.get("statusCode")
+    body = result.get("body")
+    if isinstance(status, str) and status.isdigit():
+        status = int(status)
+    if not isinstance(status, int) or not (body is None or isinstance(body, str)):
+        return None
+    headers = [(str(k), str(v)) for k, v in (result.get("headers") or {}).items()]
+    for name, values in (result.get("multiValueHeaders") or {}).items():
+        headers += [(str(name), str(value)) for value in values]
+    data = answer_body(body, bool(result.get("isBase64Encoded")))
+    return None if data is None else (status, headers, data)
+
+
+def answer_body(body: str | None, base64_encoded: bool) -> bytes | None:
+    """The bytes of a Lambda proxy answer's body; None when its base64 is broken."""
+    if not base64_encoded:
+        return (body or "").encode("utf-8")
+    try:
+        return base64.b64decode(body or "", validate=True)
+    except ValueError:
+        return None
 
 
 def call_upstream(

@@ -47,10 +47,19 @@ authorizers for HTTP APIs", "Transforming API requests"):
   mapping of a reserved header (``Authorization``, ``Host``, ``x-amz-*``, ... "Reserved
   headers") is refused at start, as API Gateway refuses to create it (moto accepts it);
   ``HTTP_PROXY`` forwards the client's headers (its ``Authorization`` too), query and body to
-  the integration URI (path parameters substituted; ``$default`` appends the request path).
+  the integration URI (path parameters substituted; ``$default`` appends the request path);
+- ``AWS_PROXY`` (Lambda) integrations with payload format 2.0 ("Create AWS Lambda proxy
+  integrations for HTTP APIs"): the backend function runs in a warm container of its own (the
+  one of ``backend_zips`` whose CodeSha256 is the deployed one) with the 2.0 event, whose
+  ``requestContext.authorizer.lambda`` is the simple response's ``context`` (the JWT at
+  ``requestContext.authorizer.lambda.Authorization``). Its answer: an object with
+  ``statusCode`` gives the status, ``headers``, ``cookies`` and ``body`` (``isBase64Encoded``);
+  any other JSON value is a 200 ``application/json`` body of that JSON (the page's "Lambda
+  function response format 2.0"); an error or timeout -> 500 ``{"message":"Internal Server
+  Error"}`` (504 for the integration's timeout). The function's resource policy is not checked.
 
-Not emulated: payload format 1.0 and IAM-policy responses, JWT and IAM authorizers, Lambda
-(``AWS_PROXY``) integrations, request body and path mapping, response mapping, CORS, VPC links,
+Not emulated: payload format 1.0 and IAM-policy responses, JWT and IAM authorizers, payload
+format 1.0 Lambda integrations, request body and path mapping, response mapping, CORS, VPC links,
 mutual TLS, custom domains, throttling, several stages at once, and the ``$default`` stage's
 empty prefix (the stage name is always the first path segment).
 
@@ -63,7 +72,7 @@ import json
 import re
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlencode, urlsplit
@@ -72,12 +81,16 @@ from tests.support.gateway import (
     HOP_BY_HOP,
     EmulatedStage,
     Function,
+    Invocation,
     RequestRecord,
+    _event_body,
     _Request,
     _Response,
+    answer_body,
     aws_client,
     call_upstream,
     function_arn_from_uri,
+    read_function,
 )
 from tests.support.http_server import QuietHandler
 
@@ -173,6 +186,8 @@ class HttpApiConfig:
     routes: tuple[HttpRoute, ...]
     authorizers: dict[str, HttpAuthorizer]
     functions: dict[str, Function]
+    # The functions of AWS_PROXY integrations, by ARN (run from backend_zips).
+    backend_functions: dict[str, Function] = field(default_factory=dict)
 
 
 def refused_mapping(key: str) -> str | None:
@@ -257,6 +272,16 @@ def load_http_api_config(
                 integration=integration,
             )
         )
+    backend_functions = {
+        arn: read_function(lambda_, arn)
+        for arn in sorted(
+            {
+                function_arn_from_uri(integration.uri)
+                for integration in integrations.values()
+                if integration.type == "AWS_PROXY"
+            }
+        )
+    }
     account_id = next(iter(functions)).split(":")[4] if functions else "123456789012"
     return HttpApiConfig(
         api_id=api_id,
@@ -267,6 +292,7 @@ def load_http_api_config(
         routes=tuple(routes),
         authorizers=authorizers,
         functions=functions,
+        backend_functions=backend_functions,
     )
 
 
@@ -466,6 +492,50 @@ def authorizer_event(
     }
 
 
+def proxy_event(
+    authorizer_event_: dict[str, Any],
+    request: _Request,
+    authorizer_context: dict[str, Any],
+) -> dict[str, Any]:
+    """The payload format 2.0 event of a Lambda integration ("Create AWS Lambda proxy
+    integrations for HTTP APIs", "Payload format version"): the authorizer event's request
+    fields, the body, and ``requestContext.authorizer.lambda``, the simple response's context
+    (the phantom token's JWT at ``requestContext.authorizer.lambda.Authorization``; ``headers``
+    still hold the client's own, opaque, ``authorization``)."""
+    body, encoded = _event_body(request.body)
+    event = {
+        key: value
+        for key, value in authorizer_event_.items()
+        if key not in ("type", "routeArn", "identitySource")
+    }
+    event["requestContext"] = {
+        **authorizer_event_["requestContext"],
+        "authorizer": {"lambda": dict(authorizer_context)},
+    }
+    if body is not None:
+        event["body"] = body
+    event["isBase64Encoded"] = encoded
+    return event
+
+
+def proxy_response(invocation: Invocation) -> tuple[int, list[tuple[str, str]], bytes] | None:
+    """A payload 2.0 answer as HTTP ("Lambda function response format 2.0"), or None for 500."""
+    if invocation.error_type is not None:
+        return None
+    result = invocation.result
+    if not (isinstance(result, dict) and "statusCode" in result):
+        # API Gateway infers the format: any valid JSON is a 200 with that JSON as the body.
+        body = json.dumps(result).encode()
+        return 200, [("Content-Type", "application/json")], body
+    status, body = result["statusCode"], result.get("body")
+    if not isinstance(status, int) or not (body is None or isinstance(body, str)):
+        return None
+    headers = [(str(k), str(v)) for k, v in (result.get("headers") or {}).items()]
+    headers += [("Set-Cookie", str(cookie)) for cookie in result.get("cookies") or []]
+    data = answer_body(body, bool(result.get("isBase64Encoded")))
+    return None if data is None else (status, headers, data)
+
+
 def simple_response_problem(result: Any) -> str | None:
     """Why a simple response is malformed (API Gateway answers 500), or None."""
     if not isinstance(result, dict) or not isinstance(result.get("isAuthorized"), bool):
@@ -497,10 +567,17 @@ class HttpGateway(EmulatedStage):
         lambda_zip: Path,
         region: str = "us-east-1",
         ttl_override_seconds: int | None = None,
+        backend_zips: tuple[Path, ...] = (),
     ):
         self.config = load_http_api_config(aws_endpoint_url, api_id, stage_name, region)
         self.ttl_override_seconds = ttl_override_seconds
-        self._start(_HttpGatewayHandler, lambda_zip, aws_endpoint_url, "http-gateway-emulator-")
+        self._start(
+            _HttpGatewayHandler,
+            lambda_zip,
+            aws_endpoint_url,
+            "http-gateway-emulator-",
+            backend_zips,
+        )
 
     def handle(self, request: _Request) -> _Response:
         record = RequestRecord(request.request_id, request.method, request.path)
@@ -538,6 +615,12 @@ class HttpGateway(EmulatedStage):
             )
         if route.integration is None:
             raise _Refused(500, "no integration")
+        if route.integration.type == "AWS_PROXY":
+            request_fields = authorizer_event(
+                self.config, route, request, path, path_params, (), context
+            )
+            event = proxy_event(request_fields, request, authorizer_context)
+            return self._lambda_proxy(route.integration, event, request, record)
         return self._forward(
             route, request, path, path_params, {**context, "authorizer": authorizer_context}, record
         )
@@ -641,6 +724,23 @@ class HttpGateway(EmulatedStage):
             raise _Refused(503, "integration failure") from None
         record.outcome = "forwarded"
         return _Response(status, [*relayed, ("apigw-requestid", request.request_id)], body)
+
+    def _lambda_proxy(
+        self,
+        integration: HttpIntegration,
+        event: dict[str, Any],
+        request: _Request,
+        record: RequestRecord,
+    ) -> _Response:
+        invocation = self._invoke_backend(integration.uri, event, record)
+        if invocation.timed_out:
+            raise _Refused(504, "integration timeout")
+        response = proxy_response(invocation)
+        if response is None:
+            raise _Refused(500, "backend function failed or answered malformed")
+        record.outcome = "forwarded"
+        status, headers, body = response
+        return _Response(status, [*headers, ("apigw-requestid", request.request_id)], body)
 
     def _error(self, status: int, request: _Request) -> _Response:
         body = json.dumps({"message": ERRORS.get(status, "Internal Server Error")}).encode()

@@ -38,16 +38,30 @@ module "phantom_token" {
   }
 
   # Each route on its API Gateway resource, proxied to the same path at the backend: the
-  # module maps path parameters such as {id} into the integration for you.
-  routes = {
-    for key, scopes in local.route_scopes : key => {
-      resource = local.resources[split(" ", key)[1]]
-      scopes   = scopes
-      integration = {
-        uri = "${trimsuffix(var.backend_url, "/")}${split(" ", key)[1]}"
+  # module maps path parameters such as {id} into the integration for you. GET /whoami is a
+  # Lambda function (AWS_PROXY): the module grants API Gateway the permission to invoke it
+  # from that route, and the function reads the JWT from its event.
+  routes = merge(
+    {
+      for key, scopes in local.route_scopes : key => {
+        resource = local.resources[split(" ", key)[1]]
+        scopes   = scopes
+        integration = {
+          uri = "${trimsuffix(var.backend_url, "/")}${split(" ", key)[1]}"
+        }
       }
-    }
-  }
+    },
+    {
+      "GET /whoami" = {
+        resource = aws_api_gateway_resource.whoami
+        scopes   = ["profile:read"]
+        integration = {
+          type = "AWS_PROXY"
+          uri  = aws_lambda_function.whoami.invoke_arn
+        }
+      }
+    },
+  )
 
   tags = local.tags
 }
@@ -97,6 +111,12 @@ resource "aws_api_gateway_resource" "profile" {
   path_part   = "profile"
 }
 
+resource "aws_api_gateway_resource" "whoami" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_rest_api.this.root_resource_id
+  path_part   = "whoami"
+}
+
 locals {
   # Path -> API Gateway resource, for the routes above.
   resources = {
@@ -104,7 +124,80 @@ locals {
     "/orders/{id}"       = aws_api_gateway_resource.order
     "/orders/{id}/items" = aws_api_gateway_resource.order_items
     "/profile"           = aws_api_gateway_resource.profile
+    "/whoami"            = aws_api_gateway_resource.whoami
   }
+}
+
+# The backend of GET /whoami: a small Python function (whoami/whoami.py) that verifies the JWT
+# with the identity server's keys and answers with its subject. whoami/whoami.zip is committed
+# build output (whoami/build.py makes the same bytes from the same source), so that the
+# example needs no archive provider and no Python at apply time.
+resource "aws_lambda_function" "whoami" {
+  #checkov:skip=CKV_AWS_116:invoked synchronously by API Gateway; a DLQ never receives events
+  #checkov:skip=CKV_AWS_117:the function calls only the identity server's public JWKS endpoint; a VPC is the caller's choice
+  #checkov:skip=CKV_AWS_173:the environment holds only the public JWKS URL; AWS encrypts it at rest
+  #checkov:skip=CKV_AWS_272:code signing needs a signer profile that belongs to the caller
+  #checkov:skip=CKV_AWS_115:reserved concurrency would take capacity from every other function in the account
+  function_name    = "${local.name}-whoami"
+  description      = "Example backend: verifies the phantom token's JWT and answers with its subject"
+  role             = aws_iam_role.whoami.arn
+  handler          = "whoami.lambda_handler"
+  runtime          = "python3.13"
+  architectures    = ["arm64"]
+  memory_size      = 128
+  timeout          = 10
+  filename         = "${path.module}/whoami/whoami.zip"
+  source_code_hash = filebase64sha256("${path.module}/whoami/whoami.zip")
+
+  environment {
+    variables = {
+      JWKS_URI = var.jwks_uri
+    }
+  }
+
+  tracing_config {
+    mode = "PassThrough"
+  }
+
+  tags = local.tags
+
+  depends_on = [aws_cloudwatch_log_group.whoami, aws_iam_role_policy.whoami]
+}
+
+resource "aws_cloudwatch_log_group" "whoami" {
+  #checkov:skip=CKV_AWS_158:an example should not create a billable customer managed KMS key; the logs hold no token and are encrypted at rest either way
+  name              = "/aws/lambda/${local.name}-whoami"
+  retention_in_days = 365
+
+  tags = local.tags
+}
+
+resource "aws_iam_role" "whoami" {
+  name_prefix = "${local.name}-whoami-"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "lambda.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+
+  tags = local.tags
+}
+
+# Its own log group only: the function needs no other AWS access.
+resource "aws_iam_role_policy" "whoami" {
+  name = "write-own-logs"
+  role = aws_iam_role.whoami.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect   = "Allow"
+      Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+      Resource = ["${aws_cloudwatch_log_group.whoami.arn}:*"]
+    }]
+  })
 }
 
 # The authorizer's introspection client secret. Terraform creates the secret without a value

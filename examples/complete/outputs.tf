@@ -27,3 +27,8 @@ output "stage_name" {
   description = "Name of the stage."
   value       = aws_api_gateway_stage.this.stage_name
 }
+
+output "whoami_function_name" {
+  description = "Name of the Lambda function behind GET /whoami."
+  value       = aws_lambda_function.whoami.function_name
+}

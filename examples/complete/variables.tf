@@ -22,6 +22,12 @@ variable "introspection_endpoint" {
   default     = "https://login.example.com/oauth/v2/oauth-introspect"
 }
 
+variable "jwks_uri" {
+  description = "The identity server's JWKS endpoint, from which the GET /whoami function takes the keys that verify the JWT."
+  type        = string
+  default     = "https://login.example.com/oauth/v2/oauth-anonymous/jwks"
+}
+
 variable "region" {
   description = "AWS region to deploy to."
   type        = string

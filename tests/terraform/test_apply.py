@@ -34,6 +34,7 @@ ROUTES = {
     ("GET", "/profile"),
     ("DELETE", "/orders/{id}"),
     ("DELETE", "/orders/{id}/items"),
+    ("GET", "/whoami"),
 }
 
 
@@ -72,6 +73,9 @@ def _check_gateway(endpoint_url: str, outputs: dict[str, Any]) -> None:
             assert described["authorizationType"] == "CUSTOM"
             assert described["authorizerId"] == outputs["authorizer_id"]
             integration = described["methodIntegration"]
+            if resource["path"] == "/whoami":  # the Lambda backend
+                _check_lambda_backend(endpoint_url, outputs, integration)
+                continue
             assert integration["type"] == "HTTP_PROXY"
             assert integration["uri"] == f"https://backend.example.com{resource['path']}"
             # The module maps the {id} path parameter of the nested routes for the caller.
@@ -93,6 +97,30 @@ def _check_gateway(endpoint_url: str, outputs: dict[str, Any]) -> None:
 
     stage = apigateway.get_stage(restApiId=api_id, stageName=outputs["stage_name"])
     assert stage["deploymentId"]
+
+
+def _check_lambda_backend(
+    endpoint_url: str, outputs: dict[str, Any], integration: dict[str, Any]
+) -> None:
+    awslambda = _client("lambda", endpoint_url)
+    name = outputs["whoami_function_name"]
+    function_arn = awslambda.get_function_configuration(FunctionName=name)["FunctionArn"]
+
+    # A Lambda proxy integration: POST to the function's invoke ARN, nothing mapped.
+    assert integration["type"] == "AWS_PROXY"
+    assert integration["httpMethod"] == "POST"
+    assert integration["uri"] == (
+        f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+    )
+    assert not integration.get("requestParameters")
+    # The function may be invoked by this API's GET /whoami, on any stage, and nothing else.
+    policy = json.loads(awslambda.get_policy(FunctionName=name)["Policy"])
+    (statement,) = policy["Statement"]
+    assert statement["Principal"] == {"Service": "apigateway.amazonaws.com"}
+    assert statement["Action"] == "lambda:InvokeFunction"
+    assert statement["Condition"]["ArnLike"]["AWS:SourceArn"] == (
+        f"arn:aws:execute-api:{REGION}:123456789012:{outputs['rest_api_id']}/*/GET/whoami"
+    )
 
 
 def _check_function(endpoint_url: str, outputs: dict[str, Any]) -> None:

@@ -66,6 +66,17 @@ HTTP_API_PERMISSION = (
 )
 
 
+def _authorizer_function(plan: Plan) -> dict[str, Any]:
+    """The authorizer's function (examples/complete also has a backend function)."""
+    functions = {
+        address: function
+        for address, function in plan.of_type("aws_lambda_function").items()
+        if function["handler"] == "phantom_token.handler.lambda_handler"
+    }
+    assert len(functions) == 1, sorted(functions)
+    return next(iter(functions.values()))
+
+
 def _environment(plan: Plan) -> dict[str, str]:
     _, function = plan.one("aws_lambda_function")
     variables: dict[str, str] = function["environment"][0]["variables"]
@@ -241,7 +252,9 @@ def test_complete_routes(complete_plan: Plan) -> None:
         "GET /profile": "GET",
         "DELETE /orders/{id}": "DELETE",
         "DELETE /orders/{id}/items": "DELETE",
+        "GET /whoami": "GET",
     }
+    whoami = integrations.pop("GET /whoami")
     assert {route: i["uri"] for route, i in integrations.items()} == {
         "GET /orders": "https://backend.example.com/orders",
         "POST /orders": "https://backend.example.com/orders",
@@ -250,6 +263,63 @@ def test_complete_routes(complete_plan: Plan) -> None:
         "DELETE /orders/{id}/items": "https://backend.example.com/orders/{id}/items",
     }
     assert {i["type"] for i in integrations.values()} == {"HTTP_PROXY"}
+    # The Lambda backend: invoked with POST at its invoke ARN, nothing mapped.
+    assert whoami["type"] == "AWS_PROXY"
+    assert whoami["integration_http_method"] == "POST"
+    assert whoami.get("request_parameters") is None
+    address = 'module.phantom_token.module.routes["GET /whoami"].aws_api_gateway_integration.this'
+    assert complete_plan.unknown(address)["uri"] is True
+
+
+def test_complete_whoami_function_is_the_committed_zip(complete_plan: Plan) -> None:
+    zip_path = REPO_ROOT / "examples" / "complete" / "whoami" / "whoami.zip"
+    function = complete_plan.values("aws_lambda_function.whoami")
+    digest = base64.b64encode(hashlib.sha256(zip_path.read_bytes()).digest()).decode()
+
+    assert function["handler"] == "whoami.lambda_handler"
+    assert function["source_code_hash"] == digest
+    assert function["environment"] == [
+        {"variables": {"JWKS_URI": "https://login.example.com/oauth/v2/oauth-anonymous/jwks"}}
+    ]
+    # API Gateway may invoke it from GET /whoami only (any stage); the ARN is unknown at plan.
+    address = 'module.phantom_token.module.routes["GET /whoami"].aws_lambda_permission.this[0]'
+    permission = complete_plan.values(address)
+    assert permission["principal"] == "apigateway.amazonaws.com"
+    assert permission["action"] == "lambda:InvokeFunction"
+    assert complete_plan.unknown(address)["source_arn"] is True
+    assert complete_plan.unknown(address)["function_name"] is True
+
+
+def test_lambda_backend_permission_is_scoped_to_its_route(full_plan: Plan) -> None:
+    # GIVEN ANY /admin/{proxy+} backed by a Lambda (the invoke ARN known at plan)
+    route = 'module.this.module.routes["ANY /admin/{proxy+}"]'
+    integration = full_plan.values(f"{route}.aws_api_gateway_integration.this")
+    permission = full_plan.values(f"{route}.aws_lambda_permission.this[0]")
+
+    # THEN the integration invokes the function with POST and maps nothing (no path parameter,
+    # no JWT header: the event carries both)
+    assert integration["type"] == "AWS_PROXY"
+    assert integration["integration_http_method"] == "POST"
+    assert integration["uri"] == (
+        "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/"
+        "arn:aws:lambda:eu-west-1:123456789012:function:admin-backend/invocations"
+    )
+    assert integration.get("request_parameters") is None
+    assert integration["timeout_milliseconds"] == 10000
+    # AND the function's permission names it, scoped to the route: any stage, ANY as "*", the
+    # greedy path parameter as "*"
+    assert permission == {
+        **permission,
+        "action": "lambda:InvokeFunction",
+        "function_name": "arn:aws:lambda:eu-west-1:123456789012:function:admin-backend",
+        "principal": "apigateway.amazonaws.com",
+        "source_arn": "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/*/*/admin/*",
+        "statement_id": "AllowApiGateway-a1b2c3d4e5-res4dmin44-ANY",
+    }
+    # AND HTTP backends get no permission
+    assert [a for a in full_plan.addresses("aws_lambda_permission") if ".module.routes[" in a] == [
+        f"{route}.aws_lambda_permission.this[0]"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -266,6 +336,8 @@ def test_every_integration_forwards_the_jwt(planned: Callable[[str], Plan], root
 
     assert integrations
     for address, integration in integrations.items():
+        if integration["type"] == "AWS_PROXY":  # a Lambda reads it from its event
+            continue
         assert integration["request_parameters"][JWT_HEADER] == JWT_SOURCE, address
 
 
@@ -448,6 +520,7 @@ def test_lambda_environment_with_every_setting(full_plan: Plan) -> None:
         "GET /orders/{id}": "orders:audit orders:read",
         "GET /reports/{proxy+}": "reports:read",
         "POST /legacy": "legacy:write",
+        "ANY /admin/{proxy+}": "admin",
     }
     assert environment["UNLISTED_ROUTES"] == "deny"
     assert environment["POLICY_RESOURCE"] == "method"
@@ -495,7 +568,7 @@ def test_the_lambda_accepts_the_planned_environment(
 def test_the_plan_shows_every_known_environment_value(complete_plan: Plan) -> None:
     # GIVEN the secret created in the same configuration: its ARN is unknown at plan, and the
     # provider then shows the function's whole environment as "(known after apply)"
-    _, function = complete_plan.one("aws_lambda_function")
+    function = _authorizer_function(complete_plan)
     assert function["environment"] == [{}]
     # THEN the environment's mirror shows every other value, and hides only the ARN
     address = "module.phantom_token.module.function.terraform_data.environment"
@@ -508,6 +581,7 @@ def test_the_plan_shows_every_known_environment_value(complete_plan: Plan) -> No
         "POST /orders": "orders:write",
         "DELETE /orders/{id}": "orders:admin",
         "DELETE /orders/{id}/items": "orders:read",
+        "GET /whoami": "profile:read",
     }
     assert planned["UNLISTED_ROUTES"] == "deny"
 
@@ -515,7 +589,7 @@ def test_the_plan_shows_every_known_environment_value(complete_plan: Plan) -> No
 @pytest.mark.parametrize("root", ROOTS)
 def test_no_secret_value_reaches_the_plan(planned: Callable[[str], Plan], root: str) -> None:
     plan = planned(root)
-    _, function = plan.one("aws_lambda_function")
+    function = _authorizer_function(plan)
     environment = (function.get("environment") or [{}])[0].get("variables") or {}
 
     assert "CLIENT_SECRET" not in environment
@@ -524,7 +598,7 @@ def test_no_secret_value_reaches_the_plan(planned: Callable[[str], Plan], root: 
 
 
 def test_lambda_runs_the_committed_package(complete_plan: Plan) -> None:
-    _, function = complete_plan.one("aws_lambda_function")
+    function = _authorizer_function(complete_plan)
     digest = base64.b64encode(hashlib.sha256(PACKAGE.read_bytes()).digest()).decode()
 
     assert function["handler"] == "phantom_token.handler.lambda_handler"
@@ -884,6 +958,87 @@ def test_http_api_cache_key_catch_all_and_jwt_header(
         assert "aws_apigatewayv2_integration.this.id" in plan.references(address, "target")
     else:
         assert "$default" not in routes
+
+
+WHOAMI_FUNCTION = "arn:aws:lambda:eu-west-1:123456789012:function:whoami"
+WHOAMI_INVOKE_ARN = (
+    f"arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/{WHOAMI_FUNCTION}/invocations"
+)
+
+
+def test_http_api_lambda_backends(initialised: Callable[[str], TerraformWorkdir]) -> None:
+    # GIVEN two HTTP API routes backed by a Lambda function, one with a path variable
+    lambda_route = {"integration": {"type": "AWS_PROXY", "uri": WHOAMI_INVOKE_ARN}}
+    variables = {
+        "routes": {
+            "GET /whoami": {**lambda_route, "scopes": ["profile:read"]},
+            "ANY /users/{id}": {**lambda_route, "scopes": []},
+            "GET /orders": {**ROUTE, "scopes": []},
+        }
+    }
+    workdir = initialised("tests/terraform/fixtures/http-api")
+    write_aws_override(workdir.workdir)
+    plan = Plan(workdir.plan_json(variables))
+    route = 'module.this.module.http_api_routes["{}"]'
+
+    # THEN each Lambda integration is AWS_PROXY, payload format 2.0, invoked with POST, and
+    # maps nothing (the function reads requestContext.authorizer.lambda.Authorization)
+    for key in ("GET /whoami", "ANY /users/{id}"):
+        integration = plan.values(route.format(key) + ".aws_apigatewayv2_integration.this")
+        assert integration == {
+            **integration,
+            "integration_type": "AWS_PROXY",
+            "integration_method": "POST",
+            "integration_uri": WHOAMI_INVOKE_ARN,
+            "payload_format_version": "2.0",
+            "connection_type": "INTERNET",
+        }, key
+        assert integration.get("request_parameters") is None, key
+    # AND the HTTP backend still gets the JWT header
+    http = plan.values(route.format("GET /orders") + ".aws_apigatewayv2_integration.this")
+    assert http["request_parameters"] == {
+        "overwrite:header.X-Phantom-Token": "$context.authorizer.Authorization"
+    }
+    # AND each function permission is scoped to its route (ANY and path variables as "*")
+    sources = {
+        key: plan.values(route.format(key) + ".aws_lambda_permission.this[0]")
+        for key in ("GET /whoami", "ANY /users/{id}")
+    }
+    execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:h1t2p3a4p5"
+    assert {key: p["source_arn"] for key, p in sources.items()} == {
+        "GET /whoami": f"{execution_arn}/*/GET/whoami",
+        "ANY /users/{id}": f"{execution_arn}/*/*/users/*",
+    }
+    assert {p["function_name"] for p in sources.values()} == {WHOAMI_FUNCTION}
+    assert {p["principal"] for p in sources.values()} == {"apigateway.amazonaws.com"}
+    # AND the HTTP backend gets none
+    route_permissions = [
+        a for a in plan.addresses("aws_lambda_permission") if ".http_api_routes[" in a
+    ]
+    assert sorted(a.split('"')[1] for a in route_permissions) == ["ANY /users/{id}", "GET /whoami"]
+
+
+def test_http_api_lambda_catch_all(initialised: Callable[[str], TerraformWorkdir]) -> None:
+    # GIVEN the catch-all forwarded to a Lambda function
+    variables = {
+        "routes": {
+            "$default": {
+                "scopes": [],
+                "integration": {"type": "AWS_PROXY", "uri": WHOAMI_INVOKE_ARN},
+            }
+        }
+    }
+    workdir = initialised("tests/terraform/fixtures/http-api")
+    write_aws_override(workdir.workdir)
+    plan = Plan(workdir.plan_json(variables))
+
+    # THEN its permission is the $default route's
+    permission = plan.values(
+        'module.this.module.http_api_routes["$default"].aws_lambda_permission.this[0]'
+    )
+    assert permission["source_arn"] == (
+        "arn:aws:execute-api:eu-west-1:123456789012:h1t2p3a4p5/*/$default"
+    )
 
 
 # -- alarms and the dashboard (the metrics' names come from the Lambda's decision_log) ------

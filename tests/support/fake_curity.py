@@ -8,6 +8,10 @@
   ``Cache-Control: max-age=<seconds>``; an inactive, unknown, expired or revoked token gets 204.
   With ``Accept: application/json`` it answers RFC 7662 JSON. A bad client gets 401.
 - ``POST /oauth/v2/oauth-revoke``: revokes a token (RFC 7009: 200 whatever the token was).
+- ``GET /oauth/v2/oauth-anonymous/jwks``: the key that verifies the phantom tokens, as a JWK
+  set, so that an API (the example's Lambda backend) verifies them as it would Curity's. The
+  key is symmetric ("oct", HS256): a test-only shortcut, since a real server publishes only
+  public keys.
 
 Switches for failure tests: :meth:`FakeCurity.fail` (introspection answers 500),
 :meth:`FakeCurity.hang` (introspection sleeps past any sane timeout), :meth:`FakeCurity.down`
@@ -35,6 +39,8 @@ TOKEN_PATH = "/oauth/v2/oauth-token"
 INTROSPECTION_PATH = "/oauth/v2/oauth-introspect"
 REVOCATION_PATH = "/oauth/v2/oauth-revoke"
 ISSUER_PATH = "/oauth/v2/oauth-anonymous"
+JWKS_PATH = f"{ISSUER_PATH}/jwks"
+SIGNING_KEY_ID = "fake-curity-hs256"
 
 
 class Mode(Enum):
@@ -98,6 +104,14 @@ class FakeCurity(ServedApp):
     @property
     def revocation_endpoint(self) -> str:
         return f"{self.url}{REVOCATION_PATH}"
+
+    @property
+    def jwks_uri(self) -> str:
+        return f"{self.url}{JWKS_PATH}"
+
+    def jwks(self) -> dict[str, Any]:
+        key = base64.urlsafe_b64encode(self.signing_key).rstrip(b"=").decode("ascii")
+        return {"keys": [{"kty": "oct", "kid": SIGNING_KEY_ID, "alg": "HS256", "k": key}]}
 
     def stop(self) -> None:
         self._unhang.set()
@@ -220,6 +234,13 @@ class FakeCurity(ServedApp):
 class _CurityHandler(QuietHandler):
     app: FakeCurity
 
+    def do_GET(self) -> None:
+        path, _ = self.split_path()
+        if path == JWKS_PATH:
+            self.send_json(200, self.app.jwks())
+        else:
+            self.send_json(404, {"error": "not_found"})
+
     def do_POST(self) -> None:
         path, _ = self.split_path()
         form = dict(parse_qsl(self.read_body().decode("utf-8", "replace"), keep_blank_values=True))
@@ -285,7 +306,7 @@ class _CurityHandler(QuietHandler):
         claims = app.claims(token, audience=client.client_id)
         cache = {"Cache-Control": f"max-age={app.max_age(token)}"}
         if wants_jwt:
-            jwt = make_jwt(claims, key=app.signing_key, kid="fake-curity-hs256").encode("ascii")
+            jwt = make_jwt(claims, key=app.signing_key, kid=SIGNING_KEY_ID).encode("ascii")
             self.send(200, jwt, cache, content_type="application/jwt")
         else:
             self.send_json(200, {"active": True, **claims}, cache)

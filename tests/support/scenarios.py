@@ -23,7 +23,7 @@ import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tests.support.stack import CurityIdentity, wait_past
+from tests.support.stack import API_CLIENT_ID, CurityIdentity, wait_past
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -173,6 +173,24 @@ def nested_route_scopes(stack: Stack) -> list[Call]:
     ]
 
 
+def lambda_backend(stack: Stack) -> list[Call]:
+    # GET /whoami is a Lambda function (AWS_PROXY) that verifies the JWT from its event
+    # (requestContext.authorizer.Authorization) with the identity server's keys.
+    reader = stack.identity.token("profile:read")
+    allowed = stack.call("GET", "/whoami", f"Bearer {reader}", "Bearer <profile:read>", 200)
+    allowed.expect(allowed.backend_invocations == 1, "the backend Lambda did not run once")
+    answer = allowed.backend_answer or {}
+    allowed.expect(answer.get("sub") == API_CLIENT_ID, f"the backend answered {answer!r}")
+    allowed.expect(answer.get("scope") == "profile:read", "the verified JWT lacks profile:read")
+    allowed.seen_by_upstream = f"Lambda: verified JWT sub={answer.get('sub')}"
+    lacking = stack.identity.token("orders:read")
+    denied = stack.call("GET", "/whoami", f"Bearer {lacking}", "Bearer <orders:read>", 403)
+    denied.expect(denied.backend_invocations == 0, "the backend Lambda ran for a denied token")
+    anonymous = stack.call("GET", "/whoami", None, "(no Authorization header)", 401)
+    anonymous.expect(anonymous.backend_invocations == 0, "the backend Lambda ran")
+    return [_introspected_once(allowed), _denied(_introspected_once(denied)), anonymous]
+
+
 def _curity(stack: Stack) -> CurityIdentity:
     assert isinstance(stack.identity, CurityIdentity), "this scenario needs the fake Curity"
     return stack.identity
@@ -280,6 +298,7 @@ CURITY_SCENARIOS = (
     ),
     Scenario("token lacking a route's scope", missing_route_scope),
     Scenario("nested routes: scopes per route", nested_route_scopes),
+    Scenario("Lambda backend: verifies the JWT from its event", lambda_backend),
     Scenario("gateway cache flushed: the warm Lambda's cache", warm_container_cache),
     Scenario("identity server down", identity_server_down),
     Scenario("identity server failing", identity_server_failing),

@@ -53,10 +53,12 @@ if TYPE_CHECKING:
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_ZIP = REPO_ROOT / "lambda" / "dist" / "phantom-token-authorizer.zip"
+# The backend of examples/complete's GET /whoami (an AWS_PROXY integration), committed build output.
+WHOAMI_ZIP = REPO_ROOT / "examples" / "complete" / "whoami" / "whoami.zip"
 EXAMPLE = "complete"
 HTTP_API_EXAMPLE = "http-api"
 API_CLIENT_ID = "demo-client"
-API_CLIENT_SCOPES = "orders:read orders:write orders:admin"
+API_CLIENT_SCOPES = "orders:read orders:write orders:admin profile:read"
 INTROSPECTION_CLIENT_ID = "phantom-token-authorizer"
 # Short enough that the revocation scenario waits only seconds for the cached policy to expire.
 GATEWAY_TTL_SECONDS = 3
@@ -177,6 +179,8 @@ class Call:
     cached_policy: bool
     introspections: int | None
     upstream: dict[str, Any] | None
+    backend_invocations: int = 0  # runs of a Lambda backend (AWS_PROXY integration)
+    backend_answer: Any = None  # the JSON a Lambda backend answered with
     seen_by_upstream: str = "-"
     identity_note: str | None = None  # shown instead of the introspection count
     problems: list[str] = field(default_factory=list)
@@ -204,6 +208,7 @@ class Stack:
     # API cannot (a reserved header for parameter mapping), so the JWT travels in its own header.
     jwt_header: str = "Authorization"
     request_id_header: str = "x-amzn-RequestId"  # HTTP APIs answer with apigw-requestid
+    backend_zips: tuple[Path, ...] = ()  # the deployed Lambda backends' zips
 
     def call(
         self, method: str, path: str, authorization: str | None, credential: str, expected: int
@@ -218,7 +223,9 @@ class Stack:
         )
         after = self.identity.introspections()
         record = self.gateway.record(response.headers[self.request_id_header])
-        upstream = response.json() if record.outcome == "forwarded" else None
+        forwarded = record.outcome == "forwarded"
+        lambda_backend = record.backend_invocations > 0
+        upstream = response.json() if forwarded and not lambda_backend else None
         call = Call(
             request=f"{method} {path}",
             credential=credential,
@@ -228,6 +235,8 @@ class Stack:
             cached_policy=record.cached_policy,
             introspections=None if before is None or after is None else after - before,
             upstream=upstream,
+            backend_invocations=record.backend_invocations,
+            backend_answer=response.json() if forwarded and lambda_backend else None,
         )
         call.expect(
             response.status_code == expected, f"status {response.status_code}, expected {expected}"
@@ -276,6 +285,7 @@ def example_variables(
     backend_url: str,
     ttl: int,
     example: str = EXAMPLE,
+    jwks_uri: str | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """The example's inputs for this run; True when the gateway cache TTL is one of them."""
     wanted: dict[str, Any] = {
@@ -283,12 +293,15 @@ def example_variables(
         "backend_url": backend_url,
         "client_id": INTROSPECTION_CLIENT_ID,
         "authorizer_cache_ttl_seconds": ttl,
+        "jwks_uri": jwks_uri,
     }
     missing = {"introspection_endpoint", "backend_url"} - declared
     if missing:
         msg = f"examples/{example} does not declare {sorted(missing)}"
         raise RuntimeError(msg)
-    variables = {name: value for name, value in wanted.items() if name in declared}
+    variables = {
+        name: value for name, value in wanted.items() if name in declared and value is not None
+    }
     return variables, "authorizer_cache_ttl_seconds" in variables
 
 
@@ -333,6 +346,7 @@ class _Applied:
     region: str
     lambda_zip: Path  # the copy Terraform deployed
     ttl_is_variable: bool
+    backend_zips: tuple[Path, ...]  # the copies of the Lambda backends' zips it deployed
 
 
 def _applied_example(
@@ -356,6 +370,7 @@ def _applied_example(
         services.upstream.url,
         GATEWAY_TTL_SECONDS,
         example,
+        jwks_uri=services.curity.jwks_uri,
     )
     progress(f"terraform init + apply examples/{example} against moto")
     tf.init()
@@ -369,7 +384,9 @@ def _applied_example(
     )
     # The copy is what Terraform deploys: the gateway runs (and checks) exactly that zip.
     lambda_zip = tree / LAMBDA_ZIP.relative_to(REPO_ROOT)
-    return _Applied(outputs, region, lambda_zip, ttl_is_variable)
+    whoami = tree / WHOAMI_ZIP.relative_to(REPO_ROOT)
+    backend_zips = (whoami,) if example == EXAMPLE else ()
+    return _Applied(outputs, region, lambda_zip, ttl_is_variable, backend_zips)
 
 
 @contextmanager
@@ -388,6 +405,7 @@ def running_stack(
             applied.lambda_zip,
             region=applied.region,
             ttl_override_seconds=None if applied.ttl_is_variable else GATEWAY_TTL_SECONDS,
+            backend_zips=applied.backend_zips,
         )
         cleanup.enter_context(gateway)
         progress(f"gateway emulator serving stage {outputs['stage_name']} at {gateway.invoke_url}")
@@ -400,6 +418,7 @@ def running_stack(
             outputs=outputs,
             gateway_ttl_seconds=GATEWAY_TTL_SECONDS,
             lambda_zip=applied.lambda_zip,
+            backend_zips=applied.backend_zips,
         )
 
 
@@ -491,6 +510,7 @@ def peer_stack(stack: Stack) -> Iterator[Stack]:
             stack.lambda_zip,
             region=stack.region,
             ttl_override_seconds=stack.gateway.ttl_override_seconds,
+            backend_zips=stack.backend_zips,
         )
         cleanup.enter_context(gateway)
         yield Stack(
@@ -511,6 +531,7 @@ def peer_stack(stack: Stack) -> Iterator[Stack]:
             outputs=stack.outputs,
             gateway_ttl_seconds=stack.gateway_ttl_seconds,
             lambda_zip=stack.lambda_zip,
+            backend_zips=stack.backend_zips,
         )
 
 

@@ -74,7 +74,7 @@ def test_rendered_tables_read_back_to_the_module(module: str) -> None:
 @pytest.mark.parametrize(
     ("column", "old", "new"),
     [
-        ("type", "<pre>object({<br/>    cors_allowed_origin ", "<pre>object({<br/>    cors "),
+        ("type", "`any` | `{}` | no |", "`map(any)` | `{}` | no |"),
         ("default", "`{}` | no |", "`[]` | no |"),
         ("required", "`{}` | no |", "`{}` | yes |"),
         ("description", "API Gateway's answers", "API Gateway's replies"),

@@ -12,7 +12,7 @@ import re
 import time
 from typing import TYPE_CHECKING, Any
 
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from phantom_token.authorizer import Authorizer
@@ -242,13 +242,22 @@ def is_finite(number: float) -> bool:
         return False
 
 
+def _is_scope_token(value: object) -> bool:
+    # RFC 6749 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+    return (
+        isinstance(value, str)
+        and bool(value)
+        and all(0x21 <= ord(c) <= 0x7E and c not in '"\\' for c in value)
+    )
+
+
 def granted_by(response: HttpResponse, mode: str) -> set[str]:
-    """The scopes an active answer grants: a space-separated string, or a list of strings."""
+    """The scopes an active answer grants (RFC 6749 3.3): a string split on U+0020 only, or a
+    list; a token or item with a character outside the scope-token set grants nothing."""
     payload = json.loads(b64url_decode(response.body.decode("ascii").strip().split(".")[1]))
     scope = (payload if mode == "jwt" else payload["token_introspection"]).get("scope")
-    if isinstance(scope, str):
-        return set(scope.split())
-    return {s for s in scope if isinstance(s, str)} if isinstance(scope, list) else set()
+    items = scope.split(" ") if isinstance(scope, str) else scope if isinstance(scope, list) else []
+    return {item for item in items if _is_scope_token(item)}
 
 
 # ----- properties -------------------------------------------------------------------------
@@ -351,6 +360,15 @@ active_claims = st.builds(
     cache_control=st.sampled_from(["", "max-age=60", "no-store", "max-age=x"]),
     route=st.sampled_from([("GET", "/orders", "/orders"), ("DELETE", "/orders/{id}", "/orders/7")]),
     kind=st.sampled_from(["token", "request"]),
+)
+# A scope followed by other whitespace is no scope (RFC 6749 3.3): denied, yet decided.
+@example(
+    header="Bearer t",
+    claims={"sub": "alice", "scope": "orders:delete\t", "exp": None},
+    mode="jwt",
+    cache_control="",
+    route=("DELETE", "/orders/{id}", "/orders/7"),
+    kind="request",
 )
 def test_a_bearer_token_with_an_active_answer_is_always_decided(
     header: str,

@@ -134,6 +134,10 @@ ROOT_INPUTS = {
     "9110 token",
     "unlisted_routes_unknown": 'scopes.unlisted_routes must be "deny" (a route that neither '
     'routes nor scopes.routes names is denied: a misspelt key fails closed) or "required"',
+    "route_integration_wrong": 'Wrong: routes["GET /a"].integration is missing or not an object; '
+    'routes["GET /b"].integration has unknown attributes "urii"; routes["GET /b"].integration.uri '
+    'is missing or not an http(s):// URL; routes["GET /c"].integration.uri is missing or not an '
+    "http(s):// URL.",
     "gateway_responses_typo": "gateway_responses must be an object with the attributes "
     'cors_allowed_origin, enabled; it has "cors_allowed_orign". A misspelt attribute would be '
     "dropped and its setting lost.",

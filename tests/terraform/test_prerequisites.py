@@ -34,7 +34,7 @@ def check(
         python=kwargs.get("python", (3, 11, 7)),
         which=tools.get,
         output=output,
-        mirror=lambda: kwargs.get("mirror", Path("/opt/tf-plugins")),
+        mirror=lambda: kwargs.get("mirror", Path("provider-mirror")),
         reachable=reachable,
         has_ensurepip=kwargs.get("ensurepip", True),
     )

@@ -19,8 +19,8 @@ import pytest
 import requests
 
 from tests.e2e import checks
-from tests.support.gateway import Gateway, aws_client
 from tests.support.scenarios import CURITY_SCENARIOS, PEER_SCENARIOS
+from tests.support.stack import deployed_environment, gateway_with_environment
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -166,37 +166,19 @@ def test_the_metrics_count_every_invocation(stack: Stack) -> None:
 
 def test_a_misspelt_route_key_fails_closed(stack: Stack) -> None:
     # GIVEN the deployed table with "GET /orders" misspelt "GET /order", as a caller who manages
-    # the method elsewhere could write it in scopes.routes (changed in moto, then restored)
-    lambda_ = aws_client("lambda", stack.aws_endpoint_url, stack.region)
-    name = stack.outputs["lambda_function_name"]
-    original = lambda_.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
-    routes = json.loads(original["ROUTE_SCOPES"])
+    # the method elsewhere could write it in scopes.routes
+    environment = deployed_environment(stack)
+    assert environment["UNLISTED_ROUTES"] == "deny"  # the module's default with a route table
+    routes = json.loads(environment["ROUTE_SCOPES"])
     routes["GET /order"] = routes.pop("GET /orders")
-    assert original["UNLISTED_ROUTES"] == "deny"  # the module's default with a route table
-    changed = original | {"ROUTE_SCOPES": json.dumps(routes)}
-    lambda_.update_function_configuration(FunctionName=name, Environment={"Variables": changed})
     token = stack.identity.token("orders:read")
-    try:
-        with Gateway(
-            stack.aws_endpoint_url,
-            stack.outputs["rest_api_id"],
-            stack.outputs["stage_name"],
-            stack.lambda_zip,
-            region=stack.region,
-            ttl_override_seconds=stack.gateway.ttl_override_seconds,
-        ) as gateway:
-            # WHEN a token with orders:read calls GET /orders, now in no table entry
-            response = requests.get(
-                f"{gateway.invoke_url}/orders",
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=30,
-            )
-            record = gateway.record(response.headers["x-amzn-RequestId"])
-            logs = gateway.lambda_logs()
-    finally:
-        lambda_.update_function_configuration(
-            FunctionName=name, Environment={"Variables": original}
+    with gateway_with_environment(stack, {"ROUTE_SCOPES": json.dumps(routes)}) as gateway:
+        # WHEN a token with orders:read calls GET /orders, now in no table entry
+        response = requests.get(
+            f"{gateway.invoke_url}/orders", headers={"Authorization": f"Bearer {token}"}, timeout=30
         )
+        record = gateway.record(response.headers["x-amzn-RequestId"])
+        logs = gateway.lambda_logs()
     # THEN 403 from the authorizer, the upstream never called, and the decision line names the
     # route and why (the metrics count it as a deny)
     assert (response.status_code, record.lambda_invocations) == (403, 1)

@@ -285,17 +285,7 @@ def load_api_config(endpoint_url: str, rest_api_id: str, stage_name: str, region
             function_arn=arn,
         )
         if arn not in functions:
-            config = lambda_.get_function_configuration(FunctionName=arn)
-            functions[arn] = Function(
-                arn=config["FunctionArn"],
-                name=config["FunctionName"],
-                handler=config["Handler"],
-                runtime=config.get("Runtime", ""),
-                timeout_seconds=int(config.get("Timeout") or 3),
-                memory_mb=int(config.get("MemorySize") or 128),
-                environment=dict((config.get("Environment") or {}).get("Variables") or {}),
-                code_sha256=config.get("CodeSha256", ""),
-            )
+            functions[arn] = read_function(lambda_, arn)
 
     responses = {}
     for raw in apigateway.get_gateway_responses(restApiId=rest_api_id).get("items", []):

@@ -252,17 +252,7 @@ def load_http_api_config(
                 function_arn=arn,
             )
             if arn not in functions:
-                config = lambda_.get_function_configuration(FunctionName=arn)
-                functions[arn] = Function(
-                    arn=config["FunctionArn"],
-                    name=config["FunctionName"],
-                    handler=config["Handler"],
-                    runtime=config.get("Runtime", ""),
-                    timeout_seconds=int(config.get("Timeout") or 3),
-                    memory_mb=int(config.get("MemorySize") or 128),
-                    environment=dict((config.get("Environment") or {}).get("Variables") or {}),
-                    code_sha256=config.get("CodeSha256", ""),
-                )
+                functions[arn] = read_function(lambda_, arn)
         routes.append(
             HttpRoute(
                 id=raw["RouteId"],

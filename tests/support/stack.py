@@ -478,26 +478,27 @@ def peer_clients(introspection_secret: str, api_secret: str) -> list[dict[str, A
 
 
 @contextmanager
-def peer_stack(stack: Stack) -> Iterator[Stack]:
-    """The deployed authorizer switched to oidc-provider in ``rfc9701`` mode (then restored)."""
+def deployed_environment(stack: Stack) -> dict[str, str]:
+    """The deployed authorizer's environment variables, as moto holds them."""
     lambda_ = aws_client("lambda", stack.aws_endpoint_url, stack.region)
-    secrets_ = aws_client("secretsmanager", stack.aws_endpoint_url, stack.region)
     name = stack.outputs["lambda_function_name"]
-    original = lambda_.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
-    # The same introspection client secret at both servers: the secret in moto stays as it is.
-    introspection_secret = secrets_.get_secret_value(SecretId=stack.outputs["client_secret_arn"])[
-        "SecretString"
-    ]
-    api_secret = secrets.token_urlsafe(24)
+    variables: dict[str, str] = lambda_.get_function_configuration(FunctionName=name)[
+        "Environment"
+    ]["Variables"]
+    return variables
+
+
+@contextmanager
+def gateway_with_environment(stack: Stack, changes: dict[str, str]) -> Iterator[Gateway]:
+    """The deployed authorizer's environment changed in moto (as an operator would change it)
+    and served by a gateway of its own, whose warm container reads it; restored afterwards."""
+    lambda_ = aws_client("lambda", stack.aws_endpoint_url, stack.region)
+    name = stack.outputs["lambda_function_name"]
+    original = deployed_environment(stack)
     with ExitStack() as cleanup:
-        peer = cleanup.enter_context(
-            running_oidc_provider(peer_clients(introspection_secret, api_secret))
+        lambda_.update_function_configuration(
+            FunctionName=name, Environment={"Variables": original | changes}
         )
-        changed = original | {
-            "INTROSPECTION_ENDPOINT": peer.introspection_endpoint,
-            "INTROSPECTION_RESPONSE": "rfc9701",
-        }
-        lambda_.update_function_configuration(FunctionName=name, Environment={"Variables": changed})
         cleanup.callback(
             lambda_.update_function_configuration,
             FunctionName=name,
@@ -512,7 +513,27 @@ def peer_stack(stack: Stack) -> Iterator[Stack]:
             ttl_override_seconds=stack.gateway.ttl_override_seconds,
             backend_zips=stack.backend_zips,
         )
-        cleanup.enter_context(gateway)
+        yield cleanup.enter_context(gateway)
+
+
+@contextmanager
+def peer_stack(stack: Stack) -> Iterator[Stack]:
+    """The deployed authorizer switched to oidc-provider in ``rfc9701`` mode (then restored)."""
+    secrets_ = aws_client("secretsmanager", stack.aws_endpoint_url, stack.region)
+    # The same introspection client secret at both servers: the secret in moto stays as it is.
+    introspection_secret = secrets_.get_secret_value(SecretId=stack.outputs["client_secret_arn"])[
+        "SecretString"
+    ]
+    api_secret = secrets.token_urlsafe(24)
+    with ExitStack() as cleanup:
+        peer = cleanup.enter_context(
+            running_oidc_provider(peer_clients(introspection_secret, api_secret))
+        )
+        changes = {
+            "INTROSPECTION_ENDPOINT": peer.introspection_endpoint,
+            "INTROSPECTION_RESPONSE": "rfc9701",
+        }
+        gateway = cleanup.enter_context(gateway_with_environment(stack, changes))
         yield Stack(
             gateway=gateway,
             identity=PeerIdentity(

@@ -58,7 +58,8 @@ limit and its freeze between invocations, the IAM role (the worker uses fake cre
 moto accepts for anything), the authorizer's own ``authorizerCredentials``, and the runtime
 itself: the worker runs this interpreter with the test environment's packages importable
 (Lambda's Python runtime adds only boto3 to the zip). A stage is served as the API is
-configured *now* (moto keeps no deployment snapshots).
+configured *now* (moto keeps no deployment snapshots), unless the caller passes a configuration
+it read earlier (:func:`with_current_functions`: an old deployment in front of a new function).
 
 Every request gets an ``x-amzn-RequestId``; :meth:`Gateway.record` returns what happened to
 it (status, outcome, how many times the Lambda ran and with which event, whether the cached
@@ -68,6 +69,7 @@ policy was used).
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import http.client
 import json
@@ -320,6 +322,20 @@ def load_api_config(endpoint_url: str, rest_api_id: str, stage_name: str, region
         gateway_responses=responses,
         backend_functions=backend_functions,
     )
+
+
+def with_current_functions(config: ApiConfig, endpoint_url: str) -> ApiConfig:
+    """``config`` with its authorizers' functions read again from moto (code, environment).
+
+    A REST stage serves the snapshot of its deployment until it is redeployed, while a Lambda
+    function serves its latest code and environment at once (API Gateway Developer Guide,
+    "Deploy a REST API in API Gateway"). An upgrade that updates the function before the stage
+    is redeployed runs the new function behind the old API configuration: a configuration read
+    before the upgrade, passed through this after it, is that stage.
+    """
+    lambda_ = aws_client("lambda", endpoint_url, config.region)
+    functions = {arn: read_function(lambda_, arn) for arn in config.functions}
+    return dataclasses.replace(config, functions=functions)
 
 
 # ----- pure rules -----------------------------------------------------------------------------
@@ -889,8 +905,11 @@ class Gateway(EmulatedStage):
         region: str = "us-east-1",
         ttl_override_seconds: int | None = None,
         backend_zips: tuple[Path, ...] = (),
+        config: ApiConfig | None = None,
     ):
-        self.config = load_api_config(aws_endpoint_url, rest_api_id, stage_name, region)
+        """``config``: serve this configuration (a stage's snapshot, see
+        :func:`with_current_functions`) instead of the one moto holds now."""
+        self.config = config or load_api_config(aws_endpoint_url, rest_api_id, stage_name, region)
         self.ttl_override_seconds = ttl_override_seconds
         self._start(
             _GatewayHandler, lambda_zip, aws_endpoint_url, "gateway-emulator-", backend_zips

@@ -200,6 +200,19 @@ resource "aws_iam_role_policy" "whoami" {
   })
 }
 
+# 0.1.0's example created /orders and /profile as aws_api_gateway_resource.this["orders"] and
+# ["profile"]. These blocks carry them over on upgrade: without them Terraform deletes both
+# resources, every method and integration on them, and creates them again (docs/UPGRADE-0.2.md).
+moved {
+  from = aws_api_gateway_resource.this["orders"]
+  to   = aws_api_gateway_resource.orders
+}
+
+moved {
+  from = aws_api_gateway_resource.this["profile"]
+  to   = aws_api_gateway_resource.profile
+}
+
 # The authorizer's introspection client secret. Terraform creates the secret without a value
 # so that the value never lands in state: put it in with
 #   aws secretsmanager put-secret-value --secret-id <client_secret_arn> --secret-string '...'

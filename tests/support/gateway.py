@@ -329,7 +329,9 @@ def with_current_functions(config: ApiConfig, endpoint_url: str) -> ApiConfig:
 
     A REST stage serves the snapshot of its deployment until it is redeployed, while a Lambda
     function serves its latest code and environment at once (API Gateway Developer Guide,
-    "Deploy a REST API in API Gateway"). An upgrade that updates the function before the stage
+    "Deploy REST APIs in API Gateway": updating an API's "methods, integrations, authorizers"
+    needs a redeployment; "Create a deployment for a REST API in API Gateway": a stage is "a
+    snapshot of the API"). An upgrade that updates the function before the stage
     is redeployed runs the new function behind the old API configuration: a configuration read
     before the upgrade, passed through this after it, is that stage.
     """

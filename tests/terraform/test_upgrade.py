@@ -7,8 +7,11 @@ with requests flowing through the REST gateway emulator between the steps. No st
    and replacements must be the table in docs/UPGRADE-0.2.md, so the guide cannot drift.
 3. The window. Terraform updates the function (code and environment) in place, while the stage
    serves the deployment it had: a REST stage serves its deployment's snapshot of the API until
-   it is redeployed (API Gateway Developer Guide, "Deploy a REST API in API Gateway": "every time
-   you update an API, you must redeploy the API to an existing stage or to a new stage"). moto
+   it is redeployed. API Gateway Developer Guide, "Deploy REST APIs in API Gateway": "Every time
+   you update an API, you must redeploy the API to an existing stage or to a new stage. Updating
+   an API includes modifying routes, methods, integrations, authorizers, ..."; "Create a
+   deployment for a REST API in API Gateway": a stage "represents a snapshot of the API,
+   including methods, integrations, models, mapping templates, and Lambda authorizers". moto
    keeps no snapshots, so the emulator serves the configuration read before the upgrade with the
    function as it is after it (``with_current_functions``): the old TOKEN authorizer sending
    TOKEN events to the new code. The upgrade is applied twice, as the guide advises: first with

@@ -86,7 +86,7 @@ json_values = st.recursive(
 exp_values = (
     st.integers(min_value=0, max_value=4_000_000_000)
     | st.floats()
-    | st.just(time.time() + 600)
+    | st.builds(lambda: time.time() + 600)
     | json_values
 )
 claim_values = {
@@ -99,7 +99,11 @@ claim_values = {
 }
 claims = st.fixed_dictionaries({}, optional=claim_values)
 # Answers that come close to an Allow, so the fail-closed property meets its edge cases often.
-future_exp = st.integers(min_value=int(time.time()) + 60, max_value=4_000_000_000)
+# Relative to the moment of the draw, not of the import: the suite may run this minutes later.
+future_exp = st.integers(min_value=3600, max_value=100_000_000).map(
+    lambda ahead: int(time.time()) + ahead
+)
+future_float_exp = st.floats(3600, 1e8).map(lambda ahead: time.time() + ahead)
 plausible_claims = st.fixed_dictionaries(
     {"sub": st.just("alice"), "exp": mostly(future_exp, exp_values)},
     optional={"active": mostly(st.just(True), json_values), "scope": claim_values["scope"]},
@@ -341,7 +345,11 @@ active_claims = st.builds(
     st.sampled_from(PRINCIPALS),
     st.text(min_size=1, max_size=10),
     st.fixed_dictionaries(
-        {"exp": st.none() | future_exp | st.floats(time.time() + 60, 4e9)},
+        {
+            "exp": st.none()
+            | future_exp
+            | st.floats(3600, 1e8).map(lambda ahead: time.time() + ahead)
+        },
         optional={
             "sub": st.text(min_size=1, max_size=10),
             "client_id": st.text(min_size=1, max_size=10),

@@ -41,3 +41,24 @@ class SecretError(AuthorizerError):
 
 class EventError(AuthorizerError):
     """The event is not a REST API TOKEN or REQUEST authorizer event."""
+
+
+class JwsError(Exception):
+    """A compact JWS this authorizer cannot accept: malformed, or with a ``crit`` header.
+
+    The verifier does not know whose token it checks; its caller decides what a refusal means
+    (a DPoP proof's is the client's fault, an identity server's answer is a 500). Messages
+    never contain the token, a header value or a key.
+    """
+
+
+class AlgorithmError(JwsError):
+    """The JWS ``alg`` is not on the caller's allow-list, or does not fit the key's type."""
+
+
+class SignatureError(JwsError):
+    """The signature does not verify with the key."""
+
+
+class JwkError(JwsError):
+    """A JWK that is not a public RSA or EC P-256 signing key this verifier accepts."""

@@ -111,6 +111,8 @@ def json_object(data: bytes, what: str) -> dict[str, Any]:
         )
     except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError included
         raise JwsError(f"{what} is not UTF-8 JSON") from None
+    except JwsError as exc:  # from the two hooks
+        raise JwsError(f"{what}: {exc}") from None
     if not isinstance(value, dict):
         raise JwsError(f"{what} is not a JSON object")
     return value

@@ -64,3 +64,20 @@ def make_jws(
 def resign(token: str, signature: bytes) -> str:
     """The same header and payload with another signature."""
     return f"{token.rsplit('.', 1)[0]}.{b64url(signature)}"
+
+
+def rsa_key_of_odd_length(bits: int) -> rsa.RSAPrivateKey:
+    """An RSA key whose modulus has ``bits`` bits, ``bits`` odd, which ``cryptography``'s key
+    generation never gives (it makes even lengths only): one prime from a key of ``bits + 1``
+    bits, one from a key of ``bits - 1``. Their top two bits are set, so the product has
+    exactly ``bits`` bits."""
+    p = rsa.generate_private_key(65537, bits + 1).private_numbers().p
+    q = rsa.generate_private_key(65537, bits - 1).private_numbers().q
+    e = 65537
+    d = pow(e, -1, (p - 1) * (q - 1))
+    numbers = rsa.RSAPrivateNumbers(
+        p, q, d, d % (p - 1), d % (q - 1), pow(q, -1, p), rsa.RSAPublicNumbers(e, p * q)
+    )
+    key = numbers.private_key()
+    assert key.key_size == bits
+    return key

@@ -22,6 +22,7 @@ from tests.support.jws_signing import (
     make_jws,
     public_jwk,
     resign,
+    rsa_key_of_odd_length,
     sign,
 )
 from tests.support.jwts import b64url, b64url_decode
@@ -178,13 +179,16 @@ def test_ec_thumbprint_is_the_sha256_of_the_required_members_in_order(
 
 
 @pytest.mark.parametrize("alg", ["RS256", "PS256"])
-@pytest.mark.parametrize("bits", [2048, 2049, 3072, 3073, 4096])
+@pytest.mark.parametrize("bits", [2048, 2049, 2050, 3072, 3073, 4096])
 def test_rsa_signatures_of_cryptography_verify_at_every_modulus_alignment(
     alg: str, bits: int
 ) -> None:
-    # GIVEN keys whose modulus length is and is not a multiple of 8 bits plus one (the PSS
-    # encoded message is then one octet shorter than the modulus)
-    private = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+    # GIVEN moduli of 8m, 8m + 1 (the PSS encoded message is then one octet shorter than the
+    # modulus) and 8m + 2 bits (seven spare bits in its first octet)
+    if bits % 2:
+        private = rsa_key_of_odd_length(bits)
+    else:
+        private = rsa.generate_private_key(public_exponent=65537, key_size=bits)
     key = key_for(private)
     for payload in (b"", b"x", b'{"sub":"alice"}' * 40):
         token = make_jws(private, alg, payload)
@@ -273,7 +277,9 @@ def test_es256_signature_of_the_wrong_length_or_in_der_is_refused(
     signature = b64url_decode(token.split(".")[2])
     der = ec_key.sign(token.rsplit(".", 1)[0].encode(), ec.ECDSA(hashes.SHA256()))
     key = key_for(ec_key)
-    for bad in (signature[:63], signature + b"\x00", b"\x00" + signature, der, b""):
+    # r || 0x00 || s is s written in 33 octets: the same integers, but not the JOSE encoding
+    padded_s = signature[:32] + b"\x00" + signature[32:]
+    for bad in (signature[:63], signature + b"\x00", b"\x00" + signature, padded_s, der, b""):
         with pytest.raises(SignatureError):
             jws.verify(resign(token, bad), key, {"ES256"})
 
@@ -281,25 +287,26 @@ def test_es256_signature_of_the_wrong_length_or_in_der_is_refused(
 # --- RSA signatures that are not an integer below n of the modulus's length -------------------
 
 
-def test_rsa_signature_not_below_the_modulus_or_of_another_length_is_refused(
-    rsa_key: rsa.RSAPrivateKey,
-) -> None:
-    n = rsa_key.public_key().public_numbers().n
-    key = key_for(rsa_key)
+def test_rsa_signature_not_below_the_modulus_or_of_another_length_is_refused() -> None:
+    # A 2050-bit modulus in 257 octets: s + n still fits, and pow(s + n, e, n) is pow(s, e, n)
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2050)
+    n = private.public_key().public_numbers().n
+    key = key_for(private)
     for alg in ("RS256", "PS256"):
-        token = make_jws(rsa_key, alg)
+        token = make_jws(private, alg)
         signature = b64url_decode(token.split(".")[2])
         s = int.from_bytes(signature)
         for bad in (
-            n.to_bytes(256),
-            (n + s).to_bytes(256) if n + s < 2**2048 else (2**2048 - 1).to_bytes(256),
-            (2**2048 - 1).to_bytes(256),
+            n.to_bytes(257),
+            (s + n).to_bytes(257),
+            (2**2056 - 1).to_bytes(257),
             signature[1:],
             b"\x00" + signature,
             b"",
         ):
             with pytest.raises(SignatureError):
                 jws.verify(resign(token, bad), key, {alg})
+        jws.verify(token, key, {alg})
 
 
 # --- algorithms ---------------------------------------------------------------------------
@@ -594,3 +601,197 @@ def test_sign_helper_round_trip(ec_key: ec.EllipticCurvePrivateKey) -> None:
     key = key_for(ec_key)
     assert isinstance(key, jws.EcPublicKey)
     assert jws._es256_valid(key, message, sign(ec_key, "ES256", message))
+
+
+# --- the exceptional cases of point addition ------------------------------------------------
+
+
+def multiple_of_g(k: int) -> tuple[int, int]:
+    """k * G, affine, by cryptography."""
+    point = ec.derive_private_key(k, ec.SECP256R1()).public_key().public_numbers()
+    return point.x, point.y
+
+
+def test_point_addition_handles_doubling_negation_and_infinity() -> None:
+    gx, gy = multiple_of_g(1)
+    # P + P is 2P, P + (-P) is infinity (Z = 0), infinity + P is P: mixed and Jacobian forms
+    assert jws._to_affine([jws._add_affine(gx, gy, 1, gx, gy)]) == [multiple_of_g(2)]
+    assert jws._add_affine(gx, gy, 1, gx, P256_PRIME - gy)[2] == 0
+    assert jws._add_affine(1, 1, 0, gx, gy) == (gx, gy, 1)
+    three = jws._add(gx, gy, 1, *jws._double(gx, gy, 1))
+    assert jws._to_affine([three]) == [multiple_of_g(3)]
+    assert jws._to_affine([jws._add(*three, *three)]) == [multiple_of_g(6)]
+    assert jws._add(gx, gy, 1, gx, P256_PRIME - gy, 1)[2] == 0
+    assert jws._add(1, 1, 0, *three) == three
+    assert jws._add(*three, 1, 1, 0) == three
+
+
+def test_es256_refuses_a_signature_whose_point_is_infinity() -> None:
+    # GIVEN the key Q = G (private key 1) and r = -e mod n: u1*G + u2*Q = (e + r)/s * G is
+    # the point at infinity, which no signature may name
+    gx, gy = multiple_of_g(1)
+    key = jws.EcPublicKey(gx, gy)
+    message = b"header.payload"
+    e = int.from_bytes(hashlib.sha256(message).digest())
+    r = -e % P256_ORDER
+    for s in (1, 2, P256_ORDER - 1, 12345):
+        assert not jws._es256_valid(key, message, r.to_bytes(32) + s.to_bytes(32))
+
+
+# --- encoded messages built by hand: each RFC 8017 check on its own ----------------------------
+
+DIGEST_INFO = bytes.fromhex("3031300d060960864801650304020105000420")
+
+
+def raw_rsa_sign(private: rsa.RSAPrivateKey, encoded: bytes) -> bytes:
+    """RSASP1 of an encoded message built by the test, so that each check can be broken alone."""
+    numbers = private.private_numbers()
+    n = numbers.public_numbers.n
+    m = int.from_bytes(encoded)
+    assert m < n
+    return pow(m, numbers.d, n).to_bytes((n.bit_length() + 7) // 8)
+
+
+def pkcs1_encoded(message: bytes, k: int, **change: bytes) -> bytes:
+    t = change.get("digest_info", DIGEST_INFO) + hashlib.sha256(message).digest()
+    t += change.get("trailing", b"")
+    ps = change.get("ps", b"\xff" * (k - len(t) - 3))
+    return change.get("head", b"\x00\x01") + ps + change.get("separator", b"\x00") + t
+
+
+def test_rs256_compares_every_octet_of_the_encoded_message(rsa_key: rsa.RSAPrivateKey) -> None:
+    key = key_for(rsa_key)
+    assert isinstance(key, jws.RsaPublicKey)
+    message = b"header.payload"
+    k = 256
+    # GIVEN the encoding RFC 8017 9.2 defines, signed with the raw private key: it verifies
+    assert jws._rs256_valid(key, message, raw_rsa_sign(rsa_key, pkcs1_encoded(message, k)))
+    # THEN each departure from it is refused: block type 2, a padding octet that is not 0xff,
+    # a missing separator, the DigestInfo without its NULL parameters, garbage after the
+    # digest (the 2006 forgery against parsers that stop reading there)
+    no_null = bytes.fromhex("302f300b0609608648016503040201") + b"\x04\x20"
+    wrong = [
+        pkcs1_encoded(message, k, head=b"\x00\x02"),
+        pkcs1_encoded(message, k, ps=b"\xff" * 100 + b"\xfe" + b"\xff" * 101),
+        pkcs1_encoded(message, k, separator=b"\xff"),
+        pkcs1_encoded(message, k, digest_info=no_null, ps=b"\xff" * (k - 32 - 17 - 3)),
+        pkcs1_encoded(message, k, ps=b"\xff" * 8, trailing=bytes(194)),
+        pkcs1_encoded(message + b"!", k),
+    ]
+    for encoded in wrong:
+        assert len(encoded) == k
+        assert not jws._rs256_valid(key, message, raw_rsa_sign(rsa_key, encoded))
+
+
+def mgf1(seed: bytes, length: int) -> bytes:
+    out = b"".join(hashlib.sha256(seed + i.to_bytes(4)).digest() for i in range(length // 32 + 1))
+    return out[:length]
+
+
+def pss_encoded(message: bytes, em_bits: int, salt: bytes = b"s" * 32, **change: Any) -> bytes:
+    """EMSA-PSS-ENCODE (RFC 8017 9.1.1), with one step changed on request."""
+    em_len = (em_bits + 7) // 8
+    m_hash = hashlib.sha256(message).digest()
+    h = hashlib.sha256(bytes(8) + m_hash + salt).digest()
+    ps = change.get("ps", bytes(em_len - len(salt) - 32 - 2))
+    db = ps + change.get("separator", b"\x01") + salt
+    masked = bytearray(a ^ b for a, b in zip(db, mgf1(h, len(db)), strict=True))
+    spare = 8 * em_len - em_bits
+    masked[0] &= 0xFF >> spare
+    masked[0] |= change.get("leftmost", 0)
+    return bytes(masked) + h + change.get("trailer", b"\xbc")
+
+
+def test_ps256_checks_each_step_of_emsa_pss_verify() -> None:
+    # A 2049-bit modulus: emBits = 2048 is a whole number of octets, emLen = k - 1.
+    # 2048 and 2050 bits: one and seven spare bits in EM's first octet, which must be zero
+    for bits in (2048, 2049, 2050):
+        if bits % 2:
+            private = rsa_key_of_odd_length(bits)
+        else:
+            private = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+        key = key_for(private)
+        assert isinstance(key, jws.RsaPublicKey)
+        k, em_bits = (bits + 7) // 8, bits - 1
+        message = b"header.payload"
+
+        def signed(encoded: bytes, k: int = k, private: rsa.RSAPrivateKey = private) -> bytes:
+            return raw_rsa_sign(private, encoded.rjust(k, b"\x00"))
+
+        assert jws._ps256_valid(key, message, signed(pss_encoded(message, em_bits)))
+        wrong = [
+            pss_encoded(message, em_bits, trailer=b"\xbd"),  # step 4
+            pss_encoded(message, em_bits, ps=b"\x01" + bytes((em_bits + 7) // 8 - 32 - 32 - 3)),
+            pss_encoded(message, em_bits, separator=b"\x02"),  # step 10
+            pss_encoded(message, em_bits, salt=b"s" * 20),  # a 20-octet salt, as SHA-1 PSS has
+            pss_encoded(message + b"!", em_bits),  # step 14
+        ]
+        if bits == 2049:  # RSAVP1 gives m >= 2**2048: it does not fit emLen = 256 octets
+            wrong.append(b"\x01" + bytes(256))
+        spare = 8 * ((em_bits + 7) // 8) - em_bits
+        if spare:  # step 6: the lowest spare bit set, with a salt for which EM stays below n
+            n = private.public_key().public_numbers().n
+            set_bit = [
+                pss_encoded(message, em_bits, salt=bytes([i]) * 32, leftmost=1 << (8 - spare))
+                for i in range(64)
+            ]
+            wrong.append(next(e for e in set_bit if int.from_bytes(e) < n))
+        for encoded in wrong:
+            assert not jws._ps256_valid(key, message, signed(encoded))
+
+
+# --- coordinates that are only right modulo p or n ------------------------------------------------
+
+
+def curve_y(x: int) -> int | None:
+    """A y with (x, y) on P-256, or None (p = 3 mod 4: a square root is a power)."""
+    rhs = (x**3 - 3 * x + jws._B) % P256_PRIME
+    y = pow(rhs, (P256_PRIME + 1) // 4, P256_PRIME)
+    return y if y * y % P256_PRIME == rhs else None
+
+
+def scalar_multiple(k: int, point: tuple[int, int]) -> tuple[int, int]:
+    """k * point by plain double-and-add, independent of the verifier's windows."""
+    acc = (1, 1, 0)
+    for bit in bin(k)[2:]:
+        acc = jws._double(*acc)
+        if bit == "1":
+            acc = jws._add_affine(*acc, *point)
+    return jws._to_affine([acc])[0]
+
+
+def test_jwk_coordinates_at_or_above_p_are_refused_even_when_congruent() -> None:
+    # GIVEN a point with a small x: x + p still fits in 32 octets and names the same point mod p
+    x = next(x for x in range(1, 100) if curve_y(x) is not None)
+    y = curve_y(x)
+    assert y is not None
+    assert jws.load_jwk(ec_jwk_with(x, y)) == jws.EcPublicKey(x, y)
+    with pytest.raises(JwkError, match="not on P-256"):
+        jws.load_jwk(ec_jwk_with(x + P256_PRIME, y))
+
+
+def test_es256_accepts_r_equal_to_x_minus_n_when_x_is_at_least_n() -> None:
+    # ECDSA's r is R's x mod n, and p > n: an x in [n, p) gives r = x - n. Random nonces hit
+    # this once in 2**128 signatures; here R is chosen first and the key solved for it:
+    # Q = (R - u1*G) / u2, so that u1*G + u2*Q = R.
+    from cryptography.hazmat.primitives import hashes  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric import utils  # noqa: PLC0415
+
+    big_x = next(x for x in range(P256_ORDER, P256_ORDER + 100) if curve_y(x) is not None)
+    big_y = curve_y(big_x)
+    assert big_y is not None
+    r, s = big_x - P256_ORDER, 0x1234567
+    message = b"header.payload"
+    e = int.from_bytes(hashlib.sha256(message).digest())
+    w = pow(s, -1, P256_ORDER)
+    u1, u2 = e * w % P256_ORDER, r * w % P256_ORDER
+    minus_u1_g = multiple_of_g(P256_ORDER - u1)
+    r_minus = jws._to_affine([jws._add_affine(big_x, big_y, 1, *minus_u1_g)])[0]
+    qx, qy = scalar_multiple(pow(u2, -1, P256_ORDER), r_minus)
+    key = jws.EcPublicKey(qx, qy)
+    signature = r.to_bytes(32) + s.to_bytes(32)
+    # THEN ours accepts it, as cryptography does, and refuses r + n (not below n) and r + 1
+    assert jws._es256_valid(key, message, signature)
+    reference = ec.EllipticCurvePublicNumbers(qx, qy, ec.SECP256R1()).public_key()
+    reference.verify(utils.encode_dss_signature(r, s), message, ec.ECDSA(hashes.SHA256()))
+    assert not jws._es256_valid(key, message, (r + 1).to_bytes(32) + s.to_bytes(32))

@@ -8,15 +8,17 @@ keyed with a public key is the classic algorithm-confusion forgery.
 RSA is ``pow(s, e, n)`` and a comparison of the whole encoded message (RFC 8017 8.2.2, 9.2)
 or the EMSA-PSS checks (RFC 8017 9.1.2). ES256 is ECDSA over P-256 in Jacobian coordinates:
 ``u1*G`` from a fixed-window table of the base point, built on first use, and ``u2*Q`` by a
-sliding window over odd multiples of the key. High-S signatures are valid: JOSE (RFC 7518
-3.4) does not require low S, and a signature's malleability gives nothing here, where a
-proof's ``jti`` and a token's claims, not its signature bytes, identify it.
+sliding window over odd multiples of the key, or, from a key's second verification on, from
+a fixed-window table of that key (a few are kept): then no doubling is left.
+
+High-S signatures are valid: JOSE (RFC 7518 3.4) does not require low S, and a signature's
+malleability gives nothing here, where a proof's ``jti`` and a token's claims, not its
+signature bytes, identify it.
 """
 
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import hmac
 import json
@@ -43,8 +45,8 @@ _N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 _B = 0x5AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604B
 _GX = 0x6B17D1F2E12C4247F8BCE6E563A440F277037D812DEB33A0F4A13945D898C296
 _GY = 0x4FE342E2FE1A7F9B8EE7EB4A7C0F9E162BCE33576B315ECECBB6406837BF51F5
-_G_WINDOW = 6  # base-point table: 43 windows of 63 points; 43 additions per u1*G
-_Q_WINDOW = 4  # key: odd multiples 1Q..15Q
+_G_WINDOW = 6  # base point: 43 rows of 63 points, 43 additions per u1*G
+_Q_WINDOW = 5  # a key's table: 52 rows of 31 points; its odd multiples 1Q..31Q otherwise
 
 
 class Jws(NamedTuple):
@@ -316,7 +318,7 @@ def _ps256_valid(key: RsaPublicKey, message: bytes, signature: bytes) -> bool:
 
 # --- ES256 --------------------------------------------------------------------------------
 # Points are Jacobian (X, Y, Z): x = X/Z^2, y = Y/Z^3; Z = 0 is the point at infinity.
-# Table points are affine (x, y), added with the cheaper mixed formula.
+# _Table points are affine (x, y), added with the cheaper mixed formula.
 
 
 def _double(x1: int, y1: int, z1: int) -> tuple[int, int, int]:
@@ -386,25 +388,53 @@ def _to_affine(points: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
     return affine
 
 
-_base_table: list[list[tuple[int, int]]] = []
+_Table = list[list[tuple[int, int]]]
+_base_table: _Table = []
+_key_tables: dict[tuple[int, int], _Table] = {}  # least recently used first
+_keys_seen_once: dict[tuple[int, int], None] = {}
+_KEY_TABLES, _KEYS_SEEN_ONCE = 16, 256
 
 
-def _g_table() -> list[list[tuple[int, int]]]:
-    """``table[i][d - 1] = d * 2**(w*i) * G``, affine; built on the first ES256 verify."""
+def _window_table(x: int, y: int, w: int) -> _Table:
+    """``table[i][d - 1] = d * 2**(w*i) * P`` for P = (x, y), affine: with it, k * P is one
+    addition per nonzero w-bit digit of k and no doubling."""
+    points: list[tuple[int, int, int]] = []
+    base = (x, y, 1)
+    for _ in range((256 + w - 1) // w):
+        multiple = base
+        for _ in range((1 << w) - 1):
+            points.append(multiple)
+            multiple = _add(*multiple, *base)
+        base = multiple  # 2**w times the row's base
+    affine = _to_affine(points)
+    size = (1 << w) - 1
+    return [affine[i : i + size] for i in range(0, len(affine), size)]
+
+
+def _g_table() -> _Table:
+    """The base point's table, built on the first ES256 verification of the process."""
     if not _base_table:
-        w = _G_WINDOW
-        points: list[tuple[int, int, int]] = []
-        base = (_GX, _GY, 1)
-        for _ in range((256 + w - 1) // w):
-            multiple = base
-            for _ in range((1 << w) - 1):
-                points.append(multiple)
-                multiple = _add(*multiple, *base)
-            base = multiple  # 2**w times the window's base
-        affine = _to_affine(points)
-        size = (1 << w) - 1
-        _base_table.extend(affine[i : i + size] for i in range(0, len(affine), size))
+        _base_table.extend(_window_table(_GX, _GY, _G_WINDOW))
     return _base_table
+
+
+def _key_table(key: EcPublicKey) -> _Table | None:
+    """A key's table from its second verification on (the identity server's key, a DPoP
+    client's on its next proof); None the first time, so a key seen once, as a stream of
+    fresh keys would be, costs no table. Both maps are bounded, least recently used out."""
+    point = (key.x, key.y)
+    table = _key_tables.pop(point, None)
+    if table is None:
+        if _keys_seen_once.pop(point, False) is False:
+            _keys_seen_once[point] = None
+            if len(_keys_seen_once) > _KEYS_SEEN_ONCE:
+                del _keys_seen_once[next(iter(_keys_seen_once))]
+            return None
+        table = _window_table(key.x, key.y, _Q_WINDOW)
+        if len(_key_tables) >= _KEY_TABLES:
+            del _key_tables[next(iter(_key_tables))]
+    _key_tables[point] = table
+    return table
 
 
 def _es256_valid(key: EcPublicKey, message: bytes, signature: bytes) -> bool:
@@ -418,22 +448,42 @@ def _es256_valid(key: EcPublicKey, message: bytes, signature: bytes) -> bool:
     w = pow(s, -1, _N)
     u1 = int.from_bytes(hashlib.sha256(message).digest()) * w % _N
     u2 = r * w % _N
-    x, y, z = _key_multiple(key, u2)
-    table, window, mask = _g_table(), _G_WINDOW, (1 << _G_WINDOW) - 1
-    for i in range(len(table)):
-        digit = (u1 >> (window * i)) & mask
-        if digit:
-            x, y, z = _add_affine(x, y, z, *table[i][digit - 1])
+    key_table = _key_table(key)
+    if key_table is None:
+        x, y, z = _key_multiple(key, u2)
+        scalars = [(_g_table(), _G_WINDOW, u1)]
+    else:
+        x, y, z = 1, 1, 0
+        scalars = [(_g_table(), _G_WINDOW, u1), (key_table, _Q_WINDOW, u2)]
+    p = _P
+    for table, window, k in scalars:
+        mask = (1 << window) - 1
+        for i, row in enumerate(table):
+            digit = (k >> (window * i)) & mask
+            if not digit:
+                continue
+            x2, y2 = row[digit - 1]
+            # _add_affine written out (about a hundred of these per verification)
+            zz = z * z % p
+            h = (x2 * zz - x) % p
+            t = (y2 * zz * z - y) % p
+            if not h or not z:  # P = +-(x2, y2), or P is infinity
+                x, y, z = _add_affine(x, y, z, x2, y2)
+                continue
+            hh = h * h % p
+            hhh = h * hh % p
+            v = x * hh % p
+            x = (t * t - hhh - 2 * v) % p
+            y = (t * (v - x) - y * hhh) % p
+            z = z * h % p
     if not z:
         return False
     zz = z * z % _P
     return x == r * zz % _P or (r + _N < _P and x == (r + _N) * zz % _P)
 
 
-@functools.lru_cache(maxsize=64)
 def _odd_multiples(x: int, y: int) -> list[tuple[int, int]]:
-    """1Q, 3Q, ..., 15Q, affine; kept for the keys seen last (the identity server's, a DPoP
-    client's on its next proof)."""
+    """1Q, 3Q, ..., (2**w - 1)Q, affine."""
     q = (x, y, 1)
     twice = _double(*q)
     odd = [q]
@@ -443,7 +493,8 @@ def _odd_multiples(x: int, y: int) -> list[tuple[int, int]]:
 
 
 def _key_multiple(key: EcPublicKey, k: int) -> tuple[int, int, int]:
-    """k * Q by a left-to-right sliding window over the odd multiples 1Q, 3Q, ..., 15Q.
+    """k * Q by a left-to-right sliding window over the odd multiples 1Q, 3Q, ..., 31Q: for
+    a key without a table yet.
 
     The doublings, 256 of them, are the cost of a verification: they are written out here
     rather than called (the formula of ``_double``, with 2YZ for Z3).

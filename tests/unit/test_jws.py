@@ -790,8 +790,60 @@ def test_es256_accepts_r_equal_to_x_minus_n_when_x_is_at_least_n() -> None:
     qx, qy = scalar_multiple(pow(u2, -1, P256_ORDER), r_minus)
     key = jws.EcPublicKey(qx, qy)
     signature = r.to_bytes(32) + s.to_bytes(32)
-    # THEN ours accepts it, as cryptography does, and refuses r + n (not below n) and r + 1
-    assert jws._es256_valid(key, message, signature)
+    # THEN ours accepts it, as cryptography does (with and without the key's table), and
+    # refuses r + 1
+    for _ in range(3):
+        assert jws._es256_valid(key, message, signature)
     reference = ec.EllipticCurvePublicNumbers(qx, qy, ec.SECP256R1()).public_key()
     reference.verify(utils.encode_dss_signature(r, s), message, ec.ECDSA(hashes.SHA256()))
     assert not jws._es256_valid(key, message, (r + 1).to_bytes(32) + s.to_bytes(32))
+
+
+# --- the tables of keys verified more than once ----------------------------------------------
+
+
+def test_es256_verifies_alike_before_and_after_its_key_has_a_table(
+    ec_key: ec.EllipticCurvePrivateKey,
+) -> None:
+    jws._key_tables.clear()
+    jws._keys_seen_once.clear()
+    key = key_for(ec_key)
+    point = (key.x, key.y)
+    tokens = [make_jws(ec_key, "ES256", bytes([i])) for i in range(3)]
+    # WHEN the key verifies for the first time: no table, the key is remembered
+    jws.verify(tokens[0], key, {"ES256"})
+    assert point in jws._keys_seen_once
+    assert point not in jws._key_tables
+    # WHEN a second time (a refusal counts): its table is built and used from then on
+    with pytest.raises(SignatureError):
+        jws.verify(flip_bit(tokens[1], 2, 9), key, {"ES256"})
+    table = jws._key_tables[point]
+    assert point not in jws._keys_seen_once
+    for token in tokens:
+        jws.verify(token, key, {"ES256"})
+        with pytest.raises(SignatureError):
+            jws.verify(flip_bit(token, 2, 300), key, {"ES256"})
+        with pytest.raises(SignatureError):
+            jws.verify(flip_bit(token, 1, 0), key, {"ES256"})
+    assert jws._key_tables[point] is table
+    assert sum(len(row) for row in table) == 52 * 31
+
+
+def test_key_tables_and_keys_seen_once_are_bounded() -> None:
+    jws._key_tables.clear()
+    jws._keys_seen_once.clear()
+    keys = [key_for(ec.generate_private_key(ec.SECP256R1())) for _ in range(300)]
+    assert all(isinstance(key, jws.EcPublicKey) for key in keys)
+    # GIVEN 300 keys seen once (a stream of fresh DPoP keys): no table, 256 remembered
+    for key in keys:
+        assert jws._key_table(key) is None
+    assert len(jws._keys_seen_once) == 256
+    assert not jws._key_tables
+    # WHEN the last 20 are seen again: 16 tables, the least recently used dropped first
+    for key in keys[-20:]:
+        assert jws._key_table(key) is not None
+    assert list(jws._key_tables) == [(k.x, k.y) for k in keys[-16:]]
+    # AND a use moves a key to the most recent end
+    first_kept = keys[-16]
+    jws._key_table(first_kept)
+    assert next(reversed(jws._key_tables)) == (first_kept.x, first_kept.y)

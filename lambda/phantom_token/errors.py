@@ -44,12 +44,8 @@ class EventError(AuthorizerError):
 
 
 class JwsError(Exception):
-    """A compact JWS this authorizer cannot accept: malformed, or with a ``crit`` header.
-
-    The verifier does not know whose token it checks; its caller decides what a refusal means
-    (a DPoP proof's is the client's fault, an identity server's answer is a 500). Messages
-    never contain the token, a header value or a key.
-    """
+    """A JWS refused (malformed, or with ``crit``); the caller decides what it means: a DPoP
+    proof's is a 401, the identity server's answer a 500."""
 
 
 class AlgorithmError(JwsError):

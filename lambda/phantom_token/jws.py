@@ -1,19 +1,16 @@
 """Verify compact JWS signatures: RS256, PS256 and ES256, standard library only.
 
-One verifier for DPoP proofs (RFC 9449), signed introspection answers (RFC 9701) and the
-phantom JWT. The caller names the algorithms it accepts; ``none`` and HMAC (``HS*``) are
-never accepted: the authorizer shares no secret with the identity server, and an HMAC check
-keyed with a public key is the classic algorithm-confusion forgery.
+For DPoP proofs (RFC 9449), signed introspection answers (RFC 9701) and the phantom JWT.
+The caller names the algorithms it accepts; ``none`` and HMAC are never accepted (no secret
+is shared with the identity server; an HMAC keyed with a public key is the classic forgery).
 
 RSA is ``pow(s, e, n)`` and a comparison of the whole encoded message (RFC 8017 8.2.2, 9.2)
 or the EMSA-PSS checks (RFC 8017 9.1.2). ES256 is ECDSA over P-256 in Jacobian coordinates:
-``u1*G`` from a fixed-window table of the base point, built on first use, and ``u2*Q`` by a
-sliding window over odd multiples of the key, or, from a key's second verification on, from
-a fixed-window table of that key (a few are kept): then no doubling is left.
+``u1*G`` from a fixed-window table of the base point, built on first use, ``u2*Q`` by 4-bit
+windows, or, from a key's second verification on, from a table of that key.
 
-High-S signatures are valid: JOSE (RFC 7518 3.4) does not require low S, and a signature's
-malleability gives nothing here, where a proof's ``jti`` and a token's claims, not its
-signature bytes, identify it.
+High-S signatures are valid: JOSE (RFC 7518 3.4) does not require low S, and nothing here
+identifies a token or proof by its signature bytes.
 """
 
 from __future__ import annotations
@@ -46,7 +43,7 @@ _B = 0x5AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604B
 _GX = 0x6B17D1F2E12C4247F8BCE6E563A440F277037D812DEB33A0F4A13945D898C296
 _GY = 0x4FE342E2FE1A7F9B8EE7EB4A7C0F9E162BCE33576B315ECECBB6406837BF51F5
 _G_WINDOW = 6  # base point: 43 rows of 63 points, 43 additions per u1*G
-_Q_WINDOW = 5  # a key's table: 52 rows of 31 points; its odd multiples 1Q..31Q otherwise
+_Q_WINDOW = 5  # a key's table: 52 rows of 31 points
 
 
 class Jws(NamedTuple):
@@ -121,8 +118,8 @@ def json_object(data: bytes, what: str) -> dict[str, Any]:
 
 
 def parse_jws(token: str) -> Jws:
-    """Split a compact JWS (RFC 7515 7.1) into its parts; its header must be a JSON object
-    with a string ``alg``. Nothing is verified."""
+    """A compact JWS (RFC 7515 7.1) split, its header a JSON object with a string ``alg``;
+    nothing verified."""
     parts = token.split(".")
     if len(parts) != 3:
         raise JwsError("JWS does not have exactly three parts")
@@ -144,13 +141,8 @@ def claims(jws: Jws) -> dict[str, Any]:
 
 
 def verify(token: str | Jws, key: PublicKey, allowed_algs: Collection[str]) -> Jws:
-    """Return the parsed JWS once its signature verifies with ``key``.
-
-    ``alg`` must equal one of ``allowed_algs`` exactly, and each of these must be one of
-    ``SUPPORTED_ALGS``: an allow-list naming ``none`` or ``HS256`` is refused whatever the
-    token. The key's type must fit ``alg`` (RSA for RS256 and PS256, EC P-256 for ES256), and
-    a key whose JWK named an ``alg`` verifies that one only.
-    """
+    """The parsed JWS, once ``alg`` equals an entry of ``allowed_algs`` (each of which must be
+    in ``SUPPORTED_ALGS``), fits the key's type and its signature verifies."""
     jws = parse_jws(token) if isinstance(token, str) else token
     unsupported = sorted(set(allowed_algs) - SUPPORTED_ALGS)
     if unsupported:
@@ -180,14 +172,8 @@ def verify(token: str | Jws, key: PublicKey, allowed_algs: Collection[str]) -> J
 
 
 def load_jwk(jwk: Mapping[str, Any]) -> PublicKey:
-    """A public signing key from a JWK (RFC 7517, RFC 7518 6.2 and 6.3).
-
-    RSA: ``n`` and ``e`` as minimal big-endian octets, a modulus of 2048 to 8192 bits, ``e``
-    odd, at least 3 and under 2**32 (the upper bounds cap the cost of ``pow`` with a key a
-    client chose). EC: ``crv`` P-256, ``x`` and ``y`` of 32 octets each, a point on the
-    curve. A private member, a ``use`` other than ``sig`` or ``key_ops`` without ``verify``
-    is refused.
-    """
+    """A public signing key from a JWK (RFC 7517, RFC 7518 6.2, 6.3); the upper bounds on n
+    and e cap the cost of ``pow`` with a key a client chose."""
     kty = jwk.get("kty")
     alg = jwk.get("alg")
     if alg is not None and alg not in SUPPORTED_ALGS:
@@ -237,7 +223,7 @@ def _ec_key(x_octets: bytes, y_octets: bytes, alg: str | None) -> EcPublicKey:
     if len(x_octets) != 32 or len(y_octets) != 32:  # RFC 7518 6.2.1.2: the full length
         raise JwkError("EC JWK x or y is not 32 octets")
     x, y = int.from_bytes(x_octets), int.from_bytes(y_octets)
-    # A JWK cannot name the point at infinity; (0, 0) and any x or y >= p fail here.
+    # (0, 0), which some encodings use for infinity, is not on the curve
     if x >= _P or y >= _P or (y * y - x * x * x + 3 * x - _B) % _P:
         raise JwkError("EC JWK point is not on P-256")
     if alg not in (None, "ES256"):
@@ -264,7 +250,7 @@ def _octets(value: int) -> str:
 
 
 def _rsa_message(key: RsaPublicKey, signature: bytes) -> int | None:
-    """RSAVP1 (RFC 8017 5.2.2) after the length check of 8.1.2 / 8.2.2 step 1."""
+    """RSAVP1 (RFC 8017 5.2.2) after the length check of 8.1.2 and 8.2.2."""
     if len(signature) != (key.n.bit_length() + 7) // 8:
         return None
     s = int.from_bytes(signature)
@@ -318,7 +304,7 @@ def _ps256_valid(key: RsaPublicKey, message: bytes, signature: bytes) -> bool:
 
 # --- ES256 --------------------------------------------------------------------------------
 # Points are Jacobian (X, Y, Z): x = X/Z^2, y = Y/Z^3; Z = 0 is the point at infinity.
-# _Table points are affine (x, y), added with the cheaper mixed formula.
+# Table points are affine (x, y), added with the cheaper mixed formula.
 
 
 def _double(x1: int, y1: int, z1: int) -> tuple[int, int, int]:
@@ -351,28 +337,8 @@ def _add_affine(x1: int, y1: int, z1: int, x2: int, y2: int) -> tuple[int, int, 
     return x3, (r * (v - x3) - y1 * hhh) % p, z1 * h % p
 
 
-def _add(x1: int, y1: int, z1: int, x2: int, y2: int, z2: int) -> tuple[int, int, int]:
-    """P + Q, both Jacobian (add-1998-cmo-2 with its exceptional cases)."""
-    if not z1:
-        return x2, y2, z2
-    if not z2:
-        return x1, y1, z1
-    p = _P
-    z1z1, z2z2 = z1 * z1 % p, z2 * z2 % p
-    u1, u2 = x1 * z2z2 % p, x2 * z1z1 % p
-    s1, s2 = y1 * z2 * z2z2 % p, y2 * z1 * z1z1 % p
-    h, r = (u2 - u1) % p, (s2 - s1) % p
-    if not h:
-        return _double(x1, y1, z1) if not r else (1, 1, 0)
-    hh = h * h % p
-    hhh = h * hh % p
-    v = u1 * hh % p
-    x3 = (r * r - hhh - 2 * v) % p
-    return x3, (r * (v - x3) - s1 * hhh) % p, z1 * z2 * h % p
-
-
 def _to_affine(points: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
-    """Montgomery's trick: one inversion for the whole list. No point may be infinity."""
+    """Montgomery's trick: one inversion for the list, which holds no point at infinity."""
     p = _P
     prefix = [1]
     for _, _, z in points:
@@ -395,20 +361,22 @@ _keys_seen_once: dict[tuple[int, int], None] = {}
 _KEY_TABLES, _KEYS_SEEN_ONCE = 16, 256
 
 
+def _multiples(x: int, y: int, count: int) -> list[tuple[int, int]]:
+    """P, 2P, ..., count * P for P = (x, y), affine."""
+    points = [(x, y, 1)]
+    for _ in range(count - 1):
+        points.append(_add_affine(*points[-1], x, y))
+    return _to_affine(points)
+
+
 def _window_table(x: int, y: int, w: int) -> _Table:
-    """``table[i][d - 1] = d * 2**(w*i) * P`` for P = (x, y), affine: with it, k * P is one
-    addition per nonzero w-bit digit of k and no doubling."""
-    points: list[tuple[int, int, int]] = []
-    base = (x, y, 1)
+    """``table[i][d - 1] = d * 2**(w*i) * P``: k * P is one addition per w-bit digit of k."""
+    table = []
     for _ in range((256 + w - 1) // w):
-        multiple = base
-        for _ in range((1 << w) - 1):
-            points.append(multiple)
-            multiple = _add(*multiple, *base)
-        base = multiple  # 2**w times the row's base
-    affine = _to_affine(points)
-    size = (1 << w) - 1
-    return [affine[i : i + size] for i in range(0, len(affine), size)]
+        row = _multiples(x, y, 1 << w)
+        table.append(row[:-1])
+        x, y = row[-1]  # 2**w times the row's base
+    return table
 
 
 def _g_table() -> _Table:
@@ -419,9 +387,8 @@ def _g_table() -> _Table:
 
 
 def _key_table(key: EcPublicKey) -> _Table | None:
-    """A key's table from its second verification on (the identity server's key, a DPoP
-    client's on its next proof); None the first time, so a key seen once, as a stream of
-    fresh keys would be, costs no table. Both maps are bounded, least recently used out."""
+    """A key's table from its second verification on; None the first time, so that fresh
+    keys cost no table. Both maps are bounded, least recently used out."""
     point = (key.x, key.y)
     table = _key_tables.pop(point, None)
     if table is None:
@@ -438,8 +405,7 @@ def _key_table(key: EcPublicKey) -> _Table | None:
 
 
 def _es256_valid(key: EcPublicKey, message: bytes, signature: bytes) -> bool:
-    """ECDSA verification (SEC 1 4.1.4) of r || s (RFC 7518 3.4), without an inversion mod p:
-    R's affine x is compared as X = x * Z^2."""
+    """ECDSA verification (SEC 1 4.1.4) of r || s (RFC 7518 3.4); R's x is compared as X/Z^2."""
     if len(signature) != 64:
         return False
     r, s = int.from_bytes(signature[:32]), int.from_bytes(signature[32:])
@@ -463,7 +429,7 @@ def _es256_valid(key: EcPublicKey, message: bytes, signature: bytes) -> bool:
             if not digit:
                 continue
             x2, y2 = row[digit - 1]
-            # _add_affine written out (about a hundred of these per verification)
+            # _add_affine written out: a hundred of these per verification
             zz = z * z % p
             h = (x2 * zz - x) % p
             t = (y2 * zz * z - y) % p
@@ -482,35 +448,14 @@ def _es256_valid(key: EcPublicKey, message: bytes, signature: bytes) -> bool:
     return x == r * zz % _P or (r + _N < _P and x == (r + _N) * zz % _P)
 
 
-def _odd_multiples(x: int, y: int) -> list[tuple[int, int]]:
-    """1Q, 3Q, ..., (2**w - 1)Q, affine."""
-    q = (x, y, 1)
-    twice = _double(*q)
-    odd = [q]
-    for _ in range((1 << (_Q_WINDOW - 1)) - 1):
-        odd.append(_add(*odd[-1], *twice))
-    return _to_affine(odd)
-
-
 def _key_multiple(key: EcPublicKey, k: int) -> tuple[int, int, int]:
-    """k * Q by a left-to-right sliding window over the odd multiples 1Q, 3Q, ..., 31Q: for
-    a key without a table yet.
-
-    The doublings, 256 of them, are the cost of a verification: they are written out here
-    rather than called (the formula of ``_double``, with 2YZ for Z3).
-    """
-    p, w = _P, _Q_WINDOW
-    table = _odd_multiples(key.x, key.y)
+    """k * Q by 4-bit windows, for a key without a table: 256 doublings (``_double``, with
+    2YZ for Z3), written out as they are most of the cost."""
+    p = _P
+    table = _multiples(key.x, key.y, 15)
     x, y, z = 1, 1, 0
-    i = k.bit_length() - 1
-    while i >= 0:
-        if not (k >> i) & 1:
-            low = i
-        else:
-            low = max(i - w + 1, 0)
-            while not (k >> low) & 1:
-                low += 1
-        for _ in range(i - low + 1):
+    for shift in range(252, -1, -4):
+        for _ in range(4):
             zz = z * z % p
             yy = y * y % p
             beta = x * yy % p
@@ -518,7 +463,7 @@ def _key_multiple(key: EcPublicKey, k: int) -> tuple[int, int, int]:
             z = 2 * y * z % p
             x = (alpha * alpha - 8 * beta) % p
             y = (alpha * (4 * beta - x) - 8 * yy * yy) % p
-        if (k >> i) & 1:
-            x, y, z = _add_affine(x, y, z, *table[((k >> low) & ((1 << (i - low + 1)) - 1)) >> 1])
-        i = low - 1
+        digit = (k >> shift) & 15
+        if digit:
+            x, y, z = _add_affine(x, y, z, *table[digit - 1])
     return x, y, z

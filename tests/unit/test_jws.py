@@ -82,7 +82,8 @@ RFC7638_JWK = {
     "kid": "2011-04-29",
 }
 RFC7638_THUMBPRINT = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
-# RFC 9449 (DPoP) 4.1: the example DPoP proof, its key in its header; 6.1 gives the key's jkt.
+# RFC 9449 (DPoP): the example proof of the token request (decoded in 4.1, sent in 5), its key
+# in its header; 6.1 gives that key's jkt. The signature verifying confirms the copy.
 RFC9449_PROOF = (
     "eyJ0eXAiOiJkcG9wK2p3dCIsImFsZyI6IkVTMjU2IiwiandrIjp7Imt0eSI6IkVDIiwieCI6Imw4dEZyaHgtMzR0Vj"
     "NoUklDUkRZOXpDa0RscEJoRjQyVVFVZldWQVdCRnMiLCJ5IjoiOVZFNGpmX09rX282NHpiVFRsY3VOSmFqSG10NnY5"

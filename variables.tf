@@ -457,9 +457,9 @@ variable "routes" {
   validation {
     condition = alltrue([
       for key, route in var.routes :
-      try(startswith(jsonencode(route.scopes), "[") && alltrue([for scope in route.scopes : startswith(jsonencode(scope), "\"") && can(regex("^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$", scope))]), false)
+      try(startswith(jsonencode(route.scopes), "[") && alltrue([for scope in route.scopes : try(scope == tostring(scope), false) && can(regex("^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$", scope))]), false)
     ])
-    error_message = "Every route needs scopes: a list of scope strings (RFC 6749 scope tokens; not a map, an object or a single string), or [] for nothing beyond scopes.required (so that a misspelt attribute cannot leave a route open); each item is one scope: write [\"a\", \"b\"], not [\"a b\"]. Missing or invalid: ${join(", ", [for key, route in var.routes : "routes[${jsonencode(key)}].scopes" if !try(startswith(jsonencode(route.scopes), "[") && alltrue([for scope in route.scopes : startswith(jsonencode(scope), "\"") && can(regex("^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$", scope))]), false)])}."
+    error_message = "Every route needs scopes: a list of scope strings (RFC 6749 scope tokens; not a map, an object or a single string), or [] for nothing beyond scopes.required (so that a misspelt attribute cannot leave a route open); each item is one scope: write [\"a\", \"b\"], not [\"a b\"]. Missing or invalid: ${join(", ", [for key, route in var.routes : "routes[${jsonencode(key)}].scopes" if !try(startswith(jsonencode(route.scopes), "[") && alltrue([for scope in route.scopes : try(scope == tostring(scope), false) && can(regex("^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$", scope))]), false)])}."
   }
 
   validation {
@@ -527,9 +527,10 @@ variable "scopes" {
   validation {
     # A list of strings, nothing else: `for` reads a map or an object by its values, so they
     # would pass a looser check and then fail to convert to a list, dropping the scopes; a
-    # number or a bool is not a scope. jsonencode tells the shapes apart: [ for a list, " for a
-    # string.
-    condition     = try(var.scopes.required, null) == null || try(startswith(jsonencode(var.scopes.required), "[") && alltrue([for scope in var.scopes.required : startswith(jsonencode(scope), "\"") && can(regex("^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$", scope))]), false)
+    # number or a bool is not a scope. jsonencode tells a list by its "[", and a string is the
+    # only value equal to its own tostring() (no escaped quote here: checkov's HCL parser loses
+    # the whole file on one, and with it every variable's default).
+    condition     = try(var.scopes.required, null) == null || try(startswith(jsonencode(var.scopes.required), "[") && alltrue([for scope in var.scopes.required : try(scope == tostring(scope), false) && can(regex("^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$", scope))]), false)
     error_message = "scopes.required must be a list of scope strings ([] or null for none): RFC 6749 scope tokens, printable ASCII without spaces, quotes or backslashes. Not a map, an object, a single string, or a list holding numbers or bools."
   }
 
@@ -546,9 +547,9 @@ variable "scopes" {
   validation {
     condition = alltrue([
       for key in try(keys(var.scopes.routes), []) :
-      try(startswith(jsonencode(var.scopes.routes[key]), "[") && alltrue([for scope in var.scopes.routes[key] : startswith(jsonencode(scope), "\"") && can(regex("^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$", scope))]), false)
+      try(startswith(jsonencode(var.scopes.routes[key]), "[") && alltrue([for scope in var.scopes.routes[key] : try(scope == tostring(scope), false) && can(regex("^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$", scope))]), false)
     ])
-    error_message = "Each scopes.routes entry must be a list of scope strings (RFC 6749 scope tokens; not a map, an object or a single string; [] lists the route with no scope of its own). Wrong: ${join(", ", [for key in try(keys(var.scopes.routes), []) : "scopes.routes[${jsonencode(key)}]" if !try(startswith(jsonencode(var.scopes.routes[key]), "[") && alltrue([for scope in var.scopes.routes[key] : startswith(jsonencode(scope), "\"") && can(regex("^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$", scope))]), false)])}."
+    error_message = "Each scopes.routes entry must be a list of scope strings (RFC 6749 scope tokens; not a map, an object or a single string; [] lists the route with no scope of its own). Wrong: ${join(", ", [for key in try(keys(var.scopes.routes), []) : "scopes.routes[${jsonencode(key)}]" if !try(startswith(jsonencode(var.scopes.routes[key]), "[") && alltrue([for scope in var.scopes.routes[key] : try(scope == tostring(scope), false) && can(regex("^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$", scope))]), false)])}."
   }
 }
 

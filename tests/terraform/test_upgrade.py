@@ -64,7 +64,8 @@ REGION = "eu-west-1"
 ZIP = Path("lambda/dist/phantom-token-authorizer.zip")
 INTROSPECTION_CLIENT = "phantom-token-authorizer"
 API_CLIENT = "upgrade-client"
-ALL_SCOPES = "orders:read orders:write orders:admin"
+# Every scope the upgraded example's table names (GET /whoami's profile:read included).
+ALL_SCOPES = "orders:read orders:write orders:admin profile:read"
 _HTTP_TIMEOUT_SECONDS = 30.0
 _TABLE_START = "<!-- BEGIN_UPGRADE_PLAN -->"
 _TABLE_END = "<!-- END_UPGRADE_PLAN -->"
@@ -259,6 +260,7 @@ def _serve(
     clients: _Clients,
     expected: dict[tuple[str, str, str | None], int],
     config: ApiConfig | None = None,
+    backend_zips: tuple[Path, ...] = (),
 ) -> list[str]:
     """Every call of ``expected`` through a fresh gateway (empty authorizer cache); problems."""
     problems = []
@@ -269,6 +271,7 @@ def _serve(
         zip_path,
         region=REGION,
         config=config,
+        backend_zips=backend_zips,
     ) as gateway:
         for (method, path, scopes), status in expected.items():
             response = requests.request(
@@ -302,6 +305,8 @@ def test_upgrading_the_complete_example_from_0_1_0_answers_no_500(
     old_workdir = old_tree / "examples" / "complete"
     new_workdir = copy_module_tree("complete", tmp_path / "current")
     new_zip = new_workdir.parents[1] / ZIP
+    # The example's Lambda backend (GET /whoami), new in this release.
+    new_backends = (new_workdir / "whoami" / "whoami.zip",)
     old = TerraformWorkdir(old_workdir, tf_env, terraform_bin)
     new = TerraformWorkdir(new_workdir, tf_env, terraform_bin)
     problems: list[str] = []
@@ -378,7 +383,15 @@ def test_upgrading_the_complete_example_from_0_1_0_answers_no_500(
         problems += _serve(
             "window (required)", endpoint, outputs, new_zip, clients, WINDOW_REQUIRED, window
         )
-        problems += _serve("0.2 (required)", endpoint, outputs, new_zip, clients, NEW_STAGE)
+        problems += _serve(
+            "0.2 (required)",
+            endpoint,
+            outputs,
+            new_zip,
+            clients,
+            NEW_STAGE,
+            backend_zips=new_backends,
+        )
 
         # WHEN the example as shipped is applied (unlisted_routes = "deny", the default)
         _example_as_shipped(new_workdir)
@@ -395,7 +408,9 @@ def test_upgrading_the_complete_example_from_0_1_0_answers_no_500(
         problems += _serve(
             "window (deny)", endpoint, outputs, new_zip, clients, WINDOW_DENY, window
         )
-        problems += _serve("0.2 (deny)", endpoint, outputs, new_zip, clients, NEW_STAGE)
+        problems += _serve(
+            "0.2 (deny)", endpoint, outputs, new_zip, clients, NEW_STAGE, backend_zips=new_backends
+        )
         # AND a plan after the upgrade finds nothing to change
         assert new.plan_exit_code(variables) == 0, new.plan_text(variables)
 

@@ -477,7 +477,6 @@ def peer_clients(introspection_secret: str, api_secret: str) -> list[dict[str, A
     ]
 
 
-@contextmanager
 def deployed_environment(stack: Stack) -> dict[str, str]:
     """The deployed authorizer's environment variables, as moto holds them."""
     lambda_ = aws_client("lambda", stack.aws_endpoint_url, stack.region)

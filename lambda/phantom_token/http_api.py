@@ -53,6 +53,10 @@ NO_AUTHORIZATION_IDENTITY = (
     "the HTTP API authorizer's identity sources must include $request.header.Authorization "
     "(a cached simple response is reused for every caller who shares its identity sources)"
 )
+NO_METHOD = (
+    "ROUTE_SCOPES names methods on a path whose HTTP API route is ANY: the authorizer's identity "
+    "sources need $context.httpMethod (a cached simple response would answer every method)"
+)
 DEFAULT_ROUTE_DENIED = "the $default route is denied (DEFAULT_ROUTE=deny)"
 
 
@@ -117,7 +121,8 @@ def needed_scopes(
     and ``"<method> /p"`` with the request's method: a table naming ``GET /admin`` is enforced
     on an API whose only route is ``ANY /admin``, and the reverse. Keys are compared exactly.
 
-    ``$default`` needs the ``$default`` entry of ROUTE_SCOPES (no ANY union: it has no path).
+    ``$default`` needs the scopes of every entry of ROUTE_SCOPES, its own included: a spelling
+    of any route may land there.
     With ROUTE_SCOPES, DEFAULT_ROUTE=deny or UNLISTED_ROUTES=deny the route key must be one of
     the identity-source
     values (a cached Deny of ``$default`` would otherwise answer every route): API Gateway
@@ -134,7 +139,19 @@ def needed_scopes(
     if not isinstance(identity_source, list) or key not in identity_source:
         raise EventError(NO_ROUTE_KEY)
     needed = set(config.required_scopes)
+    if key == DEFAULT_ROUTE:
+        # Every spelling no route matches lands here (GET /admin/ for GET /admin), and a backend
+        # may serve it as the route it spells: the catch-all needs what every route needs.
+        for entry in config.route_scopes:
+            needed |= entry.scopes
+        return frozenset(needed)
     keys = _table_keys(key, method)
+    if key.startswith("ANY ") and any(
+        entry.resource == key[4:] and entry.method != "ANY" for entry in config.route_scopes
+    ):
+        # The decision depends on the method too: it must key the cache with the route.
+        if method not in identity_source:
+            raise EventError(NO_METHOD)
     for entry in config.route_scopes:
         if entry.key in keys:
             needed |= entry.scopes
@@ -157,15 +174,22 @@ def _route_dependent(config: Config) -> bool:
 
 
 def _table_keys(key: str, method: str | None) -> set[str]:
-    """The ROUTE_SCOPES keys that apply to a route key (see :func:`needed_scopes`)."""
+    """The ROUTE_SCOPES keys that apply to a route key (see :func:`needed_scopes`).
+
+    The request's method is compared upper-cased, and a HEAD also takes GET's entry: backends
+    commonly answer HEAD with their GET handler. Both can only over-deny.
+    """
     verb, _, path = key.partition(" ")
     if key == DEFAULT_ROUTE:
         return {key}
     if verb == "ANY":
         if method is None:
             raise EventError("event has no requestContext.http.method")
-        return {key, f"{method} {path}"}
-    return {key, f"ANY {path}"}
+        verb = method.upper()
+    keys = {key, f"ANY {path}", f"{verb} {path}"}
+    if verb == "HEAD":
+        keys.add(f"GET {path}")
+    return keys
 
 
 def denied() -> SimpleResponse:

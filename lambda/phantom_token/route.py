@@ -95,6 +95,13 @@ def is_listed(config: Config, route: Route | None) -> bool:
 
 
 def _entries(config: Config, route: Route) -> Iterator[RouteScopes]:
+    """The entries of the route's resource for its method, ANY, and (for HEAD) GET.
+
+    The method is compared upper-cased, and a HEAD also takes GET's entry (backends commonly
+    answer HEAD with their GET handler): both can only over-deny.
+    """
+    method = route.method.upper()
+    methods = (method, "ANY", "GET") if method == "HEAD" else (method, "ANY")
     for entry in config.route_scopes:
-        if entry.resource == route.resource and entry.method in (route.method, "ANY"):
+        if entry.resource == route.resource and entry.method in methods:
             yield entry

@@ -13,7 +13,12 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from phantom_token.errors import AuthorizerError, UnauthorizedError
-from phantom_token.http_api import DEFAULT_ROUTE_DENIED, NO_AUTHORIZATION_IDENTITY, NO_ROUTE_KEY
+from phantom_token.http_api import (
+    DEFAULT_ROUTE_DENIED,
+    NO_AUTHORIZATION_IDENTITY,
+    NO_METHOD,
+    NO_ROUTE_KEY,
+)
 from tests.functional.harness import API, Reply, invoke, jwt_reply
 from tests.support.events import http_api_event, load_event
 from tests.support.jwts import jwt_claims
@@ -82,9 +87,11 @@ def test_active_token_is_authorized_with_the_jwt_in_the_context(
         ("read", "ANY /orders", "GET", "/orders", False),
         ("orders:read", "ANY /orders", "GET", "/orders", True),
         ("read", "ANY /orders", "PATCH", "/orders", True),
-        # unnamed routes and $default need only REQUIRED_SCOPES (none here)
+        # an unnamed route needs only REQUIRED_SCOPES (none here); $default, where any route's
+        # spelling lands, needs every route's scopes
         ("orders:read", "GET /profile", "GET", "/profile", True),
-        ("orders:read", "$default", "PUT", "/anything/else", True),
+        ("orders:read", "$default", "PUT", "/anything/else", False),
+        ("orders:read orders:write admin admin:read", "$default", "PUT", "/x", True),
     ],
 )
 def test_each_route_is_decided_by_its_key_united_with_any_and_the_method(
@@ -286,15 +293,22 @@ def test_default_route_deny_needs_the_route_key_among_the_identity_sources(
 
 @pytest.mark.parametrize(
     ("scope", "authorized"),
-    [("catch-all", True), ("orders:read", False), ("catch-all:x", False), ("", False)],
+    [
+        ("catch-all orders:read orders:write admin admin:read", True),
+        ("catch-all", False),  # GET /orders/ lands here: it must not need less than GET /orders
+        ("orders:read orders:write admin admin:read", False),
+        ("catch-all:x", False),
+        ("", False),
+    ],
 )
-def test_default_route_with_scopes_needs_its_own(
+def test_default_route_with_scopes_needs_its_own_and_every_routes(
     identity: IdentityServer, handler_env: Callable[..., None], scope: str, authorized: bool
 ) -> None:
     # GIVEN a $default route that forwards, with scopes of its own
     handler_env(ROUTE_SCOPES=json.dumps({**ROUTES, "$default": "catch-all"}))
     identity.script(jwt_reply({"sub": "alice", "scope": scope}))
-    # WHEN a request lands on $default; THEN only a token with the $default scopes gets in
+    # WHEN a request lands on $default (GET /orders/, say); THEN only a token with its own
+    # scopes and every route's gets in: a backend may serve /orders/ as /orders
     assert call("$default", "GET", "/orders/")["isAuthorized"] is authorized
 
 
@@ -339,6 +353,22 @@ def test_unlisted_routes_deny_needs_the_route_key_among_the_identity_sources(
     with pytest.raises(AuthorizerError) as raised:
         call("GET /order", "GET", "/order", route_in_identity=False)
     assert str(raised.value) == NO_ROUTE_KEY
+    assert identity.received == []
+
+
+def test_an_any_route_with_method_entries_needs_the_method_in_the_cache_key(
+    identity: IdentityServer, handler_env: Callable[..., None]
+) -> None:
+    # GIVEN a table naming GET /admin and an API whose only route is ANY /admin, and an
+    # authorizer keyed by the token and the route key but not the method (wired by hand)
+    handler_env(ROUTE_SCOPES=json.dumps(ROUTES))
+    event = http_api_event("Bearer opaque-token", "ANY /admin", "GET", "/admin")
+    event["identitySource"] = ["Bearer opaque-token", "ANY /admin"]
+    # WHEN it arrives; THEN 500 before any introspection: a cached GET answer would be reused
+    # for DELETE, whose scopes differ
+    with pytest.raises(AuthorizerError) as raised:
+        invoke(event=event)
+    assert str(raised.value) == NO_METHOD
     assert identity.received == []
 
 

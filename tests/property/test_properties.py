@@ -556,13 +556,19 @@ def test_http_api_is_authorized_iff_granted_covers_the_route_key_united_with_any
     path = template.replace("{proxy+}", "a/b").replace("{id}", "7")
     request = http_api_event("Bearer token", route_key, method, path)
     response = decide.authorize(request, request_id="r", deadline=time.monotonic() + 10)
-    # THEN isAuthorized exactly when granted covers REQUIRED_SCOPES, the key's own scopes, and
-    # those of "ANY p" (for "M p") or of "<request method> p" (for "ANY p"), as on REST APIs
+    # THEN isAuthorized exactly when granted covers REQUIRED_SCOPES, the key's own scopes,
+    # those of "ANY p" and of "<request method> p" (also "GET p" for a HEAD), as on REST APIs;
+    # $default, where any route's spelling may land, needs every route's scopes
     needed = required
-    if route_key != "$default":
+    if route_key == "$default":
+        needed = needed.union(*table.values())
+    else:
         verb, template = route_key.split(" ")
-        other = f"{method} {template}" if verb == "ANY" else f"ANY {template}"
-        needed |= table.get(route_key, frozenset()) | table.get(other, frozenset())
+        verb = method if verb == "ANY" else verb
+        keys = {route_key, f"ANY {template}", f"{verb} {template}"}
+        if verb == "HEAD":
+            keys.add(f"GET {template}")
+        needed = needed.union(*(table.get(key, frozenset()) for key in keys))
     event("authorized" if needed <= granted else "refused")
     assert response["isAuthorized"] is (needed <= granted)
     assert ("Authorization" in response["context"]) is (needed <= granted)

@@ -67,7 +67,8 @@ def http_api_event(
     """An HTTP API payload 2.0 event for ``method path`` routed to ``route_key``.
 
     ``identitySource`` holds the values of ``$request.header.Authorization`` and (with
-    ``route_in_identity``) ``$context.routeKey``, in that order, as API Gateway sends them.
+    ``route_in_identity``) ``$context.httpMethod`` and ``$context.routeKey``, in that order, as
+    API Gateway sends them for the module's authorizer.
     """
     event = load_event("http_api_request")
     arn_prefix = event["routeArn"].split("/", 1)[0]
@@ -83,6 +84,6 @@ def http_api_event(
         event["headers"]["authorization"] = authorization
         identity.append(authorization)
     if route_in_identity:
-        identity.append(route_key)
+        identity.extend([method, route_key])
     event["identitySource"] = identity
     return event

@@ -165,12 +165,20 @@ def test_comma_joined_duplicate_headers_are_not_a_bearer_token(header: str) -> N
         ("ANY /orders", "PATCH", {"base"}),
         ("GET /files/{proxy+}", "GET", {"base", "files"}),
         ("ANY /files/{proxy+}", "GET", {"base", "files"}),
-        # no normalisation: a spelling API Gateway never sends matches nothing
+        # no normalisation of route keys: a spelling API Gateway never sends matches nothing
         ("get /orders", "GET", {"base"}),
         ("GET /orders/", "GET", {"base"}),
-        ("ANY /orders", "get", {"base"}),
+        # the request's method is compared upper-cased, and HEAD takes GET's entry too: both
+        # can only over-deny
+        ("ANY /orders", "get", {"base", "orders:read"}),
+        ("ANY /admin", "HEAD", {"base", "admin", "admin:read"}),
         ("GET /profile", "GET", {"base"}),
-        ("$default", "GET", {"base"}),
+        # the catch-all: any route's spelling may land there, so it needs every route's scopes
+        (
+            "$default",
+            "GET",
+            {"base", "orders:read", "orders:write", "admin", "admin:read", "files"},
+        ),
     ],
 )
 def test_route_key_is_united_with_any_and_with_the_request_method(
@@ -181,7 +189,7 @@ def test_route_key_is_united_with_any_and_with_the_request_method(
     # WHEN the scopes of a route key are asked for a request of that method
     # THEN REQUIRED_SCOPES, the key's scopes, and those of "ANY p" or "<method> p": the same
     # union REST makes, so that one table means the same on both kinds of API
-    assert needed_scopes(config, key, ["Bearer t", key], method) == needed
+    assert needed_scopes(config, key, ["Bearer t", method, key], method) == needed
 
 
 @pytest.mark.parametrize(

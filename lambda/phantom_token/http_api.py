@@ -28,6 +28,7 @@ a REST event its ``resource`` and ``httpMethod`` would name no HTTP API route ke
 
 from __future__ import annotations
 
+from phantom_token.config import DEFAULT_ROUTE_KEY
 from phantom_token.errors import EventError
 from phantom_token.policy import authorizer_context, parse_method_arn, principal_id
 
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
         context: dict[str, str | int | float | bool]
 
 
-DEFAULT_ROUTE = "$default"
+DEFAULT_ROUTE = DEFAULT_ROUTE_KEY  # one spelling, where ROUTE_SCOPES is parsed
 NO_ROUTE_KEY = (
     "ROUTE_SCOPES, DEFAULT_ROUTE=deny and UNLISTED_ROUTES=deny need $context.routeKey among "
     "the HTTP API authorizer's identity sources (a cached simple response is reused on every "

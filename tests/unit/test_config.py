@@ -693,6 +693,7 @@ CHECKED_VARIABLES = (
     "LOG_LEVEL",
     "METRICS_NAMESPACE",
     "DEFAULT_ROUTE",
+    "UNLISTED_ROUTES",
 )
 # The sentinel alone, with a stray character, in a URL, next to a reserved name, in JSON.
 PASTED_VALUES = (
